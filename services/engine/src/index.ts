@@ -1,0 +1,2 @@
+export * from './events.generated.ts';
+export * from './topics.ts';
