@@ -1,0 +1,47 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export type Route = (req: IncomingMessage, url: URL) => Promise<{ status: number; body: unknown }>;
+
+export interface HealthServerOptions {
+  port: number;
+  registry: Registry;
+  /** Ready means: joined the consumer group and the stores answer. */
+  ready: () => Promise<boolean>;
+  routes?: Record<string, Route>;
+}
+
+/** /metrics, /healthz (alive), /readyz and any extra JSON routes of the worker. */
+export async function startHealthServer(opts: HealthServerOptions): Promise<Server> {
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handle = async () => {
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': opts.registry.contentType });
+        res.end(await opts.registry.metrics());
+      } else if (url.pathname === '/healthz') {
+        json(res, 200, { status: 'ok' });
+      } else if (url.pathname === '/readyz') {
+        const ready = await opts.ready().catch(() => false);
+        json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      } else if (opts.routes?.[url.pathname]) {
+        const { status, body } = await opts.routes[url.pathname]!(req, url);
+        json(res, status, body);
+      } else {
+        json(res, 404, { error: `no route ${url.pathname}` });
+      }
+    };
+    handle().catch((err: Error) => json(res, 500, { error: err.message }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${opts.port} is in use: set METRICS_PORT to a free port`) : err),
+    );
+    server.listen(opts.port, '0.0.0.0', resolve);
+  });
+  return server;
+}

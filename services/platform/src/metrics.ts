@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The pipeline metrics every worker exports (ARCHITECTURE.md, "Observability"). */
+export interface PipelineMetrics {
+  registry: Registry;
+  events: Counter<'topic' | 'result'>;
+  dlq: Counter<'topic' | 'reason'>;
+  lateEvents: Counter<'topic'>;
+  batchSeconds: Histogram<'worker'>;
+  processingLagSeconds: Histogram<'worker'>;
+  consumerLag: Gauge<'topic' | 'partition'>;
+}
+
+export function createMetrics(worker: string): PipelineMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker });
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    events: new Counter({
+      name: 'cx_events_total',
+      help: 'Input records by topic and result (accepted, duplicate, rejected)',
+      labelNames: ['topic', 'result'],
+      registers: [registry],
+    }),
+    dlq: new Counter({
+      name: 'cx_dlq_total',
+      help: 'Records sent to cx.dlq.v1 by source topic and reason',
+      labelNames: ['topic', 'reason'],
+      registers: [registry],
+    }),
+    lateEvents: new Counter({
+      name: 'cx_late_events_total',
+      help: 'Events that arrived behind the released watermark (processed, never dropped)',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'cx_batch_duration_seconds',
+      help: 'Wall time to process one fetched batch, effects and commit included',
+      labelNames: ['worker'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    processingLagSeconds: new Histogram({
+      name: 'cx_processing_lag_seconds',
+      help: 'Wall clock at processing minus the event time of the record',
+      labelNames: ['worker'],
+      buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 86400],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'cx_consumer_lag',
+      help: 'Records between the committed offset and the log end, per partition',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+  };
+}

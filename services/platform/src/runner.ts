@@ -1,0 +1,160 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { CoPartitionAssigner } from './kafka.ts';
+import { sendToDlq, type Rejected } from './dlq.ts';
+import type { Logger } from './logger.ts';
+import type { PipelineMetrics } from './metrics.ts';
+import { UndecodableError, type Serde } from './serde.ts';
+
+export interface Consumed<V = unknown> {
+  topic: string;
+  partition: number;
+  /** Kafka offset as kafkajs gives it (a decimal string). */
+  offset: string;
+  key: Buffer | null;
+  value: V;
+}
+
+export type Validate = (topic: string, value: unknown) => { ok: true; event: unknown } | { ok: false; reason: string; message: string };
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read, as Kafka commits it. */
+  offset: string;
+}
+
+/** What a worker plugs into the runner: effects for accepted records; the runner commits after them. */
+export interface BatchHandler {
+  /**
+   * Applies the effects of one topic-partition batch of decoded, valid records, in offset order.
+   * Returns the next offset that is safe to commit (a worker holding records in a reorder buffer
+   * returns the smallest buffered offset); undefined commits the whole batch.
+   */
+  onBatch(records: Consumed[], batch: { topic: string; partition: number; nextOffset: string }): Promise<string | undefined>;
+  /** Wall-clock tick for idle releases; returns further offsets that became safe to commit. */
+  onTick?(nowMs: number): Promise<TopicPartitionOffset[]>;
+  /** The group assigned partitions anew: drop in-memory state of partitions this member lost. */
+  onAssign?(assignment: Record<string, number[]>): void;
+}
+
+export interface RunnerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: readonly string[];
+  serde: Serde;
+  producer: Producer;
+  metrics: PipelineMetrics;
+  log: Logger;
+  handler: BatchHandler;
+  /** Per-topic validation of decoded values (SPEC section 1); topics without one are trusted. */
+  validate?: Validate;
+  tickMs?: number;
+  fromBeginning?: boolean;
+}
+
+/**
+ * The batch consumer loop: decode → validate (rejects to the DLQ) → effects → commit. Effects first,
+ * offsets last, so a crash re-reads exactly what was not committed; effects are idempotent.
+ * Batches and ticks run one at a time so commits never race.
+ */
+export class ConsumerRunner {
+  private consumer: Consumer | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private ticker: NodeJS.Timeout | null = null;
+  private joined = false;
+
+  constructor(private readonly opts: RunnerOptions) {}
+
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, groupId, topics, handler, log } = this.opts;
+    const consumer = kafka.consumer({ groupId, partitionAssigners: [CoPartitionAssigner], allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+      handler.onAssign?.(e.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.joined = false;
+      log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: this.opts.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.serial(() => this.processBatch(payload)),
+    });
+    if (handler.onTick) {
+      this.ticker = setInterval(() => {
+        void this.serial(async () => this.commit(await handler.onTick!(Date.now()))).catch((err: Error) =>
+          log.error({ err }, 'tick failed'),
+        );
+      }, this.opts.tickMs ?? 1000);
+    }
+  }
+
+  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { serde, validate, metrics, producer, handler } = this.opts;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const end = metrics.batchSeconds.startTimer();
+    const accepted: Consumed[] = [];
+    const rejected: Rejected[] = [];
+    for (const m of batch.messages) {
+      const reject = (reason: string, message: string) =>
+        rejected.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, reason, message });
+      let value: unknown;
+      try {
+        value = await serde.decode(batch.topic, m.value);
+      } catch (err) {
+        if (!(err instanceof UndecodableError)) throw err;
+        reject('undecodable', err.message);
+        continue;
+      }
+      const verdict = validate ? validate(batch.topic, value) : { ok: true as const, event: value };
+      if (!verdict.ok) {
+        reject(verdict.reason, verdict.message);
+        continue;
+      }
+      accepted.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: verdict.event });
+    }
+    await sendToDlq(producer, rejected);
+    for (const r of rejected) {
+      metrics.events.inc({ topic: r.topic, result: 'rejected' });
+      metrics.dlq.inc({ topic: r.topic, reason: r.reason });
+    }
+    const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    const safe = await handler.onBatch(accepted, { topic: batch.topic, partition: batch.partition, nextOffset });
+    await this.commit([{ topic: batch.topic, partition: batch.partition, offset: safe ?? nextOffset }]);
+    resolveOffset(lastOffset);
+    metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    await heartbeat();
+    end({ worker: this.opts.groupId });
+  }
+
+  private async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
+  }
+
+  /** Stops fetching, lets the running batch finish and commit, then disconnects. */
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.joined = false;
+    if (this.consumer) {
+      await this.consumer.stop();
+      await this.chain;
+      await this.consumer.disconnect();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { AVRO_TOPICS, type Topic } from '@cxg/engine';
+import { REPO_ROOT } from './env.ts';
+
+const MAGIC = 0;
+
+/** Reads schemas/<topic>.avsc, the single source of the event model. */
+export function loadSchema(topic: Topic): avro.Schema {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', `${topic}.avsc`), 'utf8')) as avro.Schema;
+}
+
+export const subjectOf = (topic: string): string => `${topic}-value`;
+
+/** Decoding failed for a reason that retrying cannot fix: the record goes to the DLQ. */
+export class UndecodableError extends Error {
+  override readonly name = 'UndecodableError';
+}
+
+/**
+ * Confluent wire format (magic byte 0, 4-byte schema id, Avro body) over a Confluent-compatible registry.
+ * The registry client fetches and caches writer schemas; this class caches the avsc reader types and the
+ * writer→reader resolvers, which the client would rebuild on every decode.
+ */
+export class Serde {
+  private readonly readers = new Map<string, avro.Type>();
+  private readonly writerIds = new Map<string, number>();
+  private readonly resolvers = new Map<string, avro.Resolver>();
+
+  constructor(
+    readonly registry: SchemaRegistry,
+    private readonly registryUrl: string,
+  ) {}
+
+  static create(registryUrl: string): Serde {
+    return new Serde(new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } }, { [SchemaType.AVRO]: {} }), registryUrl);
+  }
+
+  reader(topic: string, schema: avro.Schema = loadSchema(topic as Topic)): avro.Type {
+    let type = this.readers.get(topic);
+    if (!type) {
+      type = avro.Type.forSchema(schema);
+      this.readers.set(topic, type);
+    }
+    return type;
+  }
+
+  /**
+   * Sets BACKWARD compatibility on `<topic>-value` and registers the schema; idempotent.
+   * We PUT the config first because the client only sets it after a 404, and Apicurio answers 200 NONE.
+   */
+  async register(topic: string, schema: avro.Schema = loadSchema(topic as Topic)): Promise<number> {
+    const subject = subjectOf(topic);
+    const res = await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'BACKWARD' }),
+    });
+    if (!res.ok) throw new Error(`schema registry ${this.registryUrl}: PUT /config/${subject} answered ${res.status}: ${await res.text()}`);
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject, compatibility: COMPATIBILITY.BACKWARD },
+    );
+    this.writerIds.set(topic, id);
+    return id;
+  }
+
+  async registerAll(topics: readonly string[] = AVRO_TOPICS): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (const topic of topics) ids.set(topic, await this.register(topic));
+    return ids;
+  }
+
+  /** Encodes with this process's schema for the topic, registering it on first use. */
+  async encode(topic: string, value: unknown): Promise<Buffer> {
+    const id = this.writerIds.get(topic) ?? (await this.register(topic));
+    const type = this.reader(topic);
+    const body = type.toBuffer(value);
+    const out = Buffer.allocUnsafe(5 + body.length);
+    out.writeUInt8(MAGIC, 0);
+    out.writeUInt32BE(id, 1);
+    body.copy(out, 5);
+    return out;
+  }
+
+  /**
+   * Decodes into this process's reader schema for the topic (newer compatible writers resolve to it).
+   * Throws UndecodableError for bad bytes or an unknown schema id; other errors (registry down) propagate
+   * so the batch is retried instead of dead-lettering good data.
+   */
+  async decode(topic: string, buf: Buffer | null): Promise<unknown> {
+    if (!buf || buf.length < 5) throw new UndecodableError(`record of ${buf?.length ?? 0} bytes is too short for the Confluent wire format`);
+    if (buf.readUInt8(0) !== MAGIC) throw new UndecodableError(`magic byte ${buf.readUInt8(0)}, expected ${MAGIC}`);
+    const id = buf.readUInt32BE(1);
+    const reader = this.reader(topic);
+    const key = `${topic}\u0000${id}`;
+    let resolver = this.resolvers.get(key);
+    if (!resolver) {
+      let writer: avro.Type;
+      try {
+        writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if (status === 404 || status === 422) throw new UndecodableError(`unknown schema id ${id}`);
+        throw err;
+      }
+      try {
+        resolver = reader.createResolver(writer);
+      } catch (err) {
+        throw new UndecodableError(`schema id ${id} cannot be read as ${subjectOf(topic)}: ${(err as Error).message}`);
+      }
+      this.resolvers.set(key, resolver);
+    }
+    try {
+      return reader.fromBuffer(buf.subarray(5), resolver);
+    } catch (err) {
+      throw new UndecodableError(`Avro body does not match schema id ${id}: ${(err as Error).message}`);
+    }
+  }
+}
