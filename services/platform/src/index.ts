@@ -12,3 +12,4 @@ export * from './migrate.ts';
 export * from './lifecycle.ts';
 export * from './topics.ts';
 export * from './sink.ts';
+export * from './config.ts';

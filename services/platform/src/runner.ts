@@ -23,14 +23,24 @@ export interface TopicPartitionOffset {
   offset: string;
 }
 
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  /** The offset after the batch's last record. */
+  nextOffset: string;
+  /** Dead-letters a record the handler itself rejects (e.g. a stateful rule such as duplicate_contact_id). */
+  reject(record: Consumed, reason: string, message: string): void;
+}
+
 /** What a worker plugs into the runner: effects for accepted records; the runner commits after them. */
 export interface BatchHandler {
   /**
-   * Applies the effects of one topic-partition batch of decoded, valid records, in offset order.
-   * Returns the next offset that is safe to commit (a worker holding records in a reorder buffer
-   * returns the smallest buffered offset); undefined commits the whole batch.
+   * Applies the effects of one topic-partition batch of decoded (and, with `validate`, valid)
+   * records, in offset order. Returns the offsets that are now safe to commit (a worker holding
+   * records in a reorder buffer returns the smallest buffered offset per co-partitioned topic);
+   * undefined commits the whole batch.
    */
-  onBatch(records: Consumed[], batch: { topic: string; partition: number; nextOffset: string }): Promise<string | undefined>;
+  onBatch(records: Consumed[], batch: BatchContext): Promise<TopicPartitionOffset[] | undefined>;
   /** Wall-clock tick for idle releases; returns further offsets that became safe to commit. */
   onTick?(nowMs: number): Promise<TopicPartitionOffset[]>;
   /** The group assigned partitions anew: drop in-memory state of partitions this member lost. */
@@ -110,7 +120,9 @@ export class ConsumerRunner {
     const end = metrics.batchSeconds.startTimer();
     const accepted: Consumed[] = [];
     const rejected: Rejected[] = [];
+    const raw = new Map<string, Buffer | null>();
     for (const m of batch.messages) {
+      raw.set(m.offset, m.value);
       const reject = (reason: string, message: string) =>
         rejected.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, reason, message });
       let value: unknown;
@@ -128,15 +140,22 @@ export class ConsumerRunner {
       }
       accepted.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: verdict.event });
     }
+    const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    const safe = await handler.onBatch(accepted, {
+      topic: batch.topic,
+      partition: batch.partition,
+      nextOffset,
+      reject: (r, reason, message) => rejected.push({ ...r, value: raw.get(r.offset) ?? null, reason, message }),
+    });
+    // Rejected records have no effects, so dead-lettering after the effects and before the commit
+    // is enough: a crash in between re-judges and re-sends them.
     await sendToDlq(producer, rejected);
     for (const r of rejected) {
       metrics.events.inc({ topic: r.topic, result: 'rejected' });
       metrics.dlq.inc({ topic: r.topic, reason: r.reason });
     }
-    const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
-    const nextOffset = (BigInt(lastOffset) + 1n).toString();
-    const safe = await handler.onBatch(accepted, { topic: batch.topic, partition: batch.partition, nextOffset });
-    await this.commit([{ topic: batch.topic, partition: batch.partition, offset: safe ?? nextOffset }]);
+    await this.commit(safe ?? [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
     resolveOffset(lastOffset);
     metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();

@@ -38,10 +38,11 @@ export class Serde {
     return new Serde(new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } }, { [SchemaType.AVRO]: {} }), registryUrl);
   }
 
-  reader(topic: string, schema: avro.Schema = loadSchema(topic as Topic)): avro.Type {
+  /** The reader type for a topic: `schema` when given on first use, else schemas/<topic>.avsc. */
+  reader(topic: string, schema?: avro.Schema): avro.Type {
     let type = this.readers.get(topic);
     if (!type) {
-      type = avro.Type.forSchema(schema);
+      type = avro.Type.forSchema(schema ?? loadSchema(topic as Topic));
       this.readers.set(topic, type);
     }
     return type;

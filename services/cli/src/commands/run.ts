@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { createLogger, exitOnSignals } from '@cxg/platform';
+import { startDetector } from '@cxg/detector';
+
+const WORKERS = {
+  detector: startDetector,
+} as const;
+type WorkerName = keyof typeof WORKERS;
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description(`run a worker until SIGTERM/SIGINT: ${Object.keys(WORKERS).join(', ')}, or all of them in this process (development)`)
+    .argument('<worker>', `${Object.keys(WORKERS).join(' | ')} | all`)
+    .addHelpText('after', '\nEndpoints come from the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, CLICKHOUSE_URL, CX_CONFIG, METRICS_PORT); see the README.')
+    .action(async (worker: string) => {
+      const names = worker === 'all' ? (Object.keys(WORKERS) as WorkerName[]) : [worker as WorkerName];
+      for (const n of names) if (!(n in WORKERS)) throw new Error(`unknown worker ${n}: expected ${Object.keys(WORKERS).join(', ')} or all`);
+      const running = await Promise.all(names.map((n) => WORKERS[n]()));
+      exitOnSignals(createLogger('cli'), async () => {
+        await Promise.all(running.map((w) => w.stop()));
+      });
+    });
+}

@@ -1,0 +1,236 @@
+import {
+  InMemoryDedupeStore,
+  InMemoryTimelineStore,
+  ReorderBuffer,
+  TOPICS,
+  detectInOrder,
+  eventTimeOf,
+  judge,
+  orderKeyOf,
+  validateEvent,
+  type ContactEvent,
+  type DetectionSettings,
+  type InputTopic,
+  type JourneySignal,
+  type Released,
+  type TimelineEntry,
+  type WebJourneyEvent,
+} from '@cxg/engine';
+import type { BatchContext, BatchHandler, Consumed, TopicPartitionOffset } from '@cxg/platform';
+import { contactField, eventField, type MarkerQuery, type MarkerWrite, type RedisDetectorStore } from './store.ts';
+import type { DetectorMetrics } from './metrics.ts';
+
+type DetectorEvent = ContactEvent | WebJourneyEvent;
+
+interface Item {
+  event: DetectorEvent;
+  customer: string;
+  topic: InputTopic;
+  offset: string;
+}
+
+/** A customer's timeline as cached while it has buffered events; contacts remember the signal they produced. */
+interface CachedTimeline {
+  entries: readonly TimelineEntry[];
+  signals: Map<string, JourneySignal | null>;
+  buffered: number;
+}
+
+export interface DetectorDeps {
+  store: RedisDetectorStore;
+  /** Produces signals to cx.signals.v1 (acks=all) before offsets are committed. */
+  emit(signals: readonly JourneySignal[]): Promise<void>;
+  metrics: DetectorMetrics;
+  settings: DetectionSettings;
+  timelineCap: number;
+  idleGraceMs: number;
+  now(): number;
+}
+
+export const DETECTOR_TOPICS = [TOPICS.contacts, TOPICS.web] as const;
+
+/** A stored timeline member: the engine's entry, plus for contacts the signal it produced (or null). */
+export function encodeEntry(entry: TimelineEntry, signal: JourneySignal | null | undefined): string {
+  return JSON.stringify(entry.kind === 'contact' ? { ...entry, signal: signal ?? null } : entry);
+}
+
+export function decodeTimeline(members: readonly string[]): { entries: TimelineEntry[]; signals: Map<string, JourneySignal | null> } {
+  const entries: TimelineEntry[] = [];
+  const signals = new Map<string, JourneySignal | null>();
+  for (const m of members) {
+    const { signal, ...entry } = JSON.parse(m) as TimelineEntry & { signal?: JourneySignal | null };
+    entries.push(entry);
+    if (entry.kind === 'contact') signals.set(entry.event_id, signal ?? null);
+  }
+  return { entries, signals };
+}
+
+/**
+ * The detector's batch logic (SPEC section 2): judge duplicates against Redis markers, hold events
+ * in a per-partition reorder buffer, detect over released events in order, then write Redis, emit
+ * signals, and let the runner commit no further than the smallest buffered offset.
+ *
+ * Exactly-once effect: duplicate markers remember the position (`partition:offset`) that was
+ * accepted, so a re-read after a crash is told apart from a real duplicate and processed again;
+ * a contact's timeline entry stores the signal it produced, so a re-processed contact re-emits the
+ * very same signal instead of recomputing it against a timeline that moved on.
+ */
+export class DetectorHandler implements BatchHandler {
+  private readonly buffers = new Map<number, ReorderBuffer<Item>>();
+  private readonly cache = new Map<string, CachedTimeline>();
+  /** Next offset after the last record received, per `topic:partition`. */
+  private readonly received = new Map<string, string>();
+
+  constructor(private readonly deps: DetectorDeps) {}
+
+  private buffer(partition: number): ReorderBuffer<Item> {
+    let b = this.buffers.get(partition);
+    if (!b) {
+      b = new ReorderBuffer<Item>({
+        allowedLatenessMs: this.deps.settings.allowedLatenessMs,
+        idleGraceMs: this.deps.idleGraceMs,
+        key: (item) => orderKeyOf(item.event),
+        position: (item) => ({ stream: item.topic, offset: item.offset }),
+      });
+      this.buffers.set(partition, b);
+    }
+    return b;
+  }
+
+  onAssign(): void {
+    // kafkajs resumes every assigned partition from its committed offset after a rebalance, and
+    // nothing buffered was committed: dropping all in-memory state re-reads exactly that.
+    this.buffers.clear();
+    this.cache.clear();
+    this.received.clear();
+  }
+
+  async onBatch(records: Consumed[], ctx: BatchContext): Promise<TopicPartitionOffset[]> {
+    const { store, metrics } = this.deps;
+    const now = this.deps.now();
+    const topic = ctx.topic as InputTopic;
+    const judged = records.map((r) => ({ r, v: validateEvent(topic, r.value, now) }));
+
+    const queries: MarkerQuery[] = [];
+    const queryOf = new Map<Consumed, number>();
+    const toLoad = new Set<string>();
+    for (const { r, v } of judged) {
+      const event = (v.ok ? v.event : v.event) as DetectorEvent | undefined;
+      const customer = event?.customer_id;
+      if (event === undefined || customer == null) continue;
+      queryOf.set(r, queries.length);
+      queries.push({ customer, topic, eventId: event.event_id, contactId: 'contact_id' in event ? event.contact_id : null });
+      if (v.ok && !this.cache.has(customer)) toLoad.add(customer);
+    }
+    const { markers, timelines } = await store.read(queries, [...toLoad]);
+
+    const batchAccepted = new InMemoryDedupeStore();
+    const markerWrites: MarkerWrite[] = [];
+    const released: Released<Item>[] = [];
+    const buffer = this.buffer(ctx.partition);
+    for (const { r, v } of judged) {
+      const q = queryOf.get(r);
+      const position = `${r.partition}:${r.offset}`;
+      const m = q === undefined ? undefined : markers[q];
+      const verdict = judge(topic, v, {
+        isAccepted: (t, id) => batchAccepted.isAccepted(t, id) || (m?.acceptedAt != null && m.acceptedAt !== position),
+        contactOwner: (cid) => batchAccepted.contactOwner(cid) ?? m?.contactOwner ?? undefined,
+      });
+      if (verdict.result === 'rejected') {
+        ctx.reject(r, verdict.reason, verdict.message);
+        continue;
+      }
+      metrics.events.inc({ topic, result: verdict.result });
+      if (verdict.result === 'duplicate') continue;
+      const event = verdict.event as DetectorEvent;
+      batchAccepted.remember(topic, event);
+      if (event.customer_id === null) continue; // anonymous journeys never link: no detector effect
+      const customer = event.customer_id;
+      markerWrites.push({
+        customer,
+        fields: {
+          [eventField(topic, event.event_id)]: position,
+          ...('contact_id' in event ? { [contactField(event.contact_id)]: event.event_id } : {}),
+        },
+      });
+      this.retain(customer, timelines.get(customer));
+      released.push(...buffer.push({ event, customer, topic, offset: r.offset }, now));
+    }
+    this.received.set(`${topic}:${ctx.partition}`, ctx.nextOffset);
+    await this.apply(released, markerWrites);
+    return this.safeOffsets(ctx.partition);
+  }
+
+  async onTick(nowMs: number): Promise<TopicPartitionOffset[]> {
+    const commits: TopicPartitionOffset[] = [];
+    for (const [partition, buffer] of this.buffers) {
+      const released = buffer.releaseIdle(nowMs);
+      if (released.length === 0) continue;
+      await this.apply(released, []);
+      commits.push(...this.safeOffsets(partition));
+    }
+    return commits;
+  }
+
+  private retain(customer: string, loaded: string[] | undefined): void {
+    let cached = this.cache.get(customer);
+    if (!cached) {
+      const { entries, signals } = decodeTimeline(loaded ?? []);
+      cached = { entries, signals, buffered: 0 };
+      this.cache.set(customer, cached);
+    }
+    cached.buffered++;
+  }
+
+  /** Detects over released events (in order), writes Redis, then emits the signals. */
+  private async apply(released: Released<Item>[], markerWrites: MarkerWrite[]): Promise<void> {
+    const { metrics, settings, timelineCap } = this.deps;
+    const now = this.deps.now();
+    const signals: JourneySignal[] = [];
+    const fresh: DetectorEvent[] = [];
+    for (const { item, late } of released) {
+      if (late) metrics.lateEvents.inc({ topic: item.topic });
+      metrics.processingLagSeconds.observe({ worker: 'detector' }, Math.max(0, (now - eventTimeOf(item.event)) / 1000));
+      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.signals.get(item.event.event_id) : undefined;
+      if (stored === undefined) fresh.push(item.event);
+      else if (stored !== null) signals.push(stored); // processed before a crash: re-emit, do not recompute
+    }
+    const customers = new Set(released.map((r) => r.item.customer));
+    const timelines = new InMemoryTimelineStore([...customers].map((c) => [c, this.cache.get(c)!.entries]));
+    const detected = detectInOrder(fresh, timelines, { settings, timelineCap });
+    const byContact = new Map(detected.map((s) => [s.contact_event_id, s]));
+    for (const e of fresh) {
+      if ('contact_id' in e && e.answered_at !== null) this.cache.get(e.customer_id)!.signals.set(e.event_id, byContact.get(e.event_id) ?? null);
+    }
+    signals.push(...detected);
+
+    const writes = new Map<string, Array<{ score: number; member: string }>>();
+    for (const [customer, entries] of timelines.takeChanged()) {
+      const cached = this.cache.get(customer)!;
+      cached.entries = entries;
+      const live = new Set(entries.map((e) => e.event_id));
+      for (const id of cached.signals.keys()) if (!live.has(id)) cached.signals.delete(id);
+      writes.set(customer, entries.map((e) => ({ score: e.ended_at, member: encodeEntry(e, cached.signals.get(e.event_id)) })));
+    }
+    await this.deps.store.write(markerWrites, writes);
+    await this.deps.emit(signals);
+    for (const s of signals) metrics.signals.inc({ kind: s.kind });
+    for (const { item } of released) {
+      const cached = this.cache.get(item.customer)!;
+      if (--cached.buffered === 0) this.cache.delete(item.customer);
+    }
+  }
+
+  /** Both co-partitioned topics may commit up to their smallest buffered offset, or all they received. */
+  private safeOffsets(partition: number): TopicPartitionOffset[] {
+    const buffer = this.buffer(partition);
+    const out: TopicPartitionOffset[] = [];
+    for (const topic of DETECTOR_TOPICS) {
+      const received = this.received.get(`${topic}:${partition}`);
+      if (received === undefined) continue;
+      const min = buffer.minBufferedOffset(topic);
+      out.push({ topic, partition, offset: min === undefined ? received : min.toString() });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './detector.ts';
+export * from './store.ts';
+export * from './metrics.ts';
+export * from './main.ts';

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { createKafka, createLogger, readEndpoints, Serde, type Endpoints } from '@cxg/platform';
+
+export const endpoints = (): Endpoints => readEndpoints();
+export const testLog = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
+export const kafkaFor = (name: string): Kafka => createKafka(endpoints(), name, testLog);
+export const serdeFor = (): Serde => Serde.create(endpoints().schemaRegistryUrl);
+
+/** A prefix unique to one test run, so runs can share the stack's long-lived topics. */
+export const runId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+
+/** Polls until `check` returns a value or the timeout passes. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Reads a topic from the beginning with a throwaway group, keeping messages that `keep` selects. */
+export async function collect(kafka: Kafka, topic: string, keep: (m: KafkaMessage) => boolean) {
+  const consumer = kafka.consumer({ groupId: runId('collect') });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (keep(message)) messages.push(message);
+    },
+  });
+  return { messages, stop: () => consumer.disconnect() };
+}
