@@ -1,0 +1,120 @@
+/**
+ * Duplicate judgement of SPEC section 1, split so that the detector can do the lookups in Redis
+ * (prefetched per batch) and replay in memory: `judge()` is pure over a `DedupeLookup`.
+ *
+ * - Only a valid record can be accepted, be a duplicate, or make a contact_id known.
+ * - A valid record whose event_id was already accepted on its topic is a duplicate, whatever its
+ *   content and even if its contact_id is known.
+ * - A contact with a known contact_id under another event_id is `duplicate_contact_id`. That rule
+ *   precedes the timestamp rules in SPEC order, so a record broken only by those (validation keeps
+ *   its decoded event) still gets `duplicate_contact_id` when its contact_id is known.
+ * - Within a batch, earlier accepted records count as known: `judgeInOrder` remembers each one
+ *   before judging the next.
+ */
+import type { ContactEvent } from './events.generated.ts';
+import { REASONS_AFTER_DUPLICATE_CONTACT_ID, type RejectReason } from './reject.ts';
+import { TOPICS, type InputTopic } from './topics.ts';
+import type { InputEvent, ValidationResult } from './validate.ts';
+
+export interface DedupeLookup {
+  /** Was this event_id already accepted on this topic? */
+  isAccepted(topic: InputTopic, eventId: string): boolean;
+  /** The event_id under which this contact_id was accepted, or undefined when it is unknown. */
+  contactOwner(contactId: string): string | undefined;
+}
+
+export interface DedupeStore extends DedupeLookup {
+  /** Records an accepted event: its event_id on its topic and, for contacts, its contact_id. */
+  remember(topic: InputTopic, event: InputEvent): void;
+}
+
+export type Verdict<E = InputEvent> =
+  | { result: 'accepted'; event: E }
+  | { result: 'duplicate'; event: E }
+  | { result: 'rejected'; reason: RejectReason; message: string; event?: E };
+
+export interface JudgeInput<E = InputEvent> {
+  topic: InputTopic;
+  validation: ValidationResult<E>;
+}
+
+function knownUnderOtherEvent(topic: InputTopic, event: InputEvent, lookup: DedupeLookup): boolean {
+  if (topic !== TOPICS.contacts) return false;
+  const owner = lookup.contactOwner((event as ContactEvent).contact_id);
+  return owner !== undefined && owner !== event.event_id;
+}
+
+const duplicateContactId = {
+  result: 'rejected',
+  reason: 'duplicate_contact_id',
+  message: 'contact_id was already accepted under another event_id',
+} as const;
+
+/** The pure decision for one validated record; the caller remembers it when accepted. */
+export function judge<E extends InputEvent>(topic: InputTopic, validation: ValidationResult<E>, lookup: DedupeLookup): Verdict<E> {
+  if (!validation.ok) {
+    const { event } = validation;
+    if (event !== undefined && REASONS_AFTER_DUPLICATE_CONTACT_ID.includes(validation.reason) && knownUnderOtherEvent(topic, event, lookup)) {
+      return { ...duplicateContactId, event };
+    }
+    return { result: 'rejected', reason: validation.reason, message: validation.message, ...(event === undefined ? {} : { event }) };
+  }
+  const { event } = validation;
+  if (lookup.isAccepted(topic, event.event_id)) return { result: 'duplicate', event };
+  if (knownUnderOtherEvent(topic, event, lookup)) return { ...duplicateContactId, event };
+  return { result: 'accepted', event };
+}
+
+/** Judges records in input order, remembering each accepted one before the next is judged. */
+export function judgeInOrder<E extends InputEvent>(records: readonly JudgeInput<E>[], store: DedupeStore): Verdict<E>[] {
+  return records.map(({ topic, validation }) => {
+    const verdict = judge(topic, validation, store);
+    if (verdict.result === 'accepted') store.remember(topic, verdict.event);
+    return verdict;
+  });
+}
+
+/** What a batch needs looked up, so a Redis store can fetch it in one round trip. */
+export function dedupeLookupKeys(records: readonly JudgeInput[]): { eventIds: { topic: InputTopic; eventId: string }[]; contactIds: string[] } {
+  const eventIds = new Map<string, { topic: InputTopic; eventId: string }>();
+  const contactIds = new Set<string>();
+  for (const { topic, validation } of records) {
+    const event = validation.event;
+    if (event === undefined) continue;
+    if (validation.ok) eventIds.set(`${topic}\u0000${event.event_id}`, { topic, eventId: event.event_id });
+    if (topic === TOPICS.contacts) contactIds.add((event as ContactEvent).contact_id);
+  }
+  return { eventIds: [...eventIds.values()], contactIds: [...contactIds] };
+}
+
+/**
+ * Synchronous store for replay, for a batch's prefetched Redis answers, or as the overlay of
+ * records accepted but not yet persisted; `fallback` answers what this store does not know.
+ */
+export class InMemoryDedupeStore implements DedupeStore {
+  private readonly accepted = new Map<InputTopic, Set<string>>();
+  private readonly owners = new Map<string, string>();
+
+  constructor(private readonly fallback?: DedupeLookup) {}
+
+  isAccepted(topic: InputTopic, eventId: string): boolean {
+    return (this.accepted.get(topic)?.has(eventId) ?? false) || (this.fallback?.isAccepted(topic, eventId) ?? false);
+  }
+
+  contactOwner(contactId: string): string | undefined {
+    return this.owners.get(contactId) ?? this.fallback?.contactOwner(contactId);
+  }
+
+  remember(topic: InputTopic, event: InputEvent): void {
+    let ids = this.accepted.get(topic);
+    if (ids === undefined) this.accepted.set(topic, (ids = new Set()));
+    ids.add(event.event_id);
+    if (topic === TOPICS.contacts) this.owners.set((event as ContactEvent).contact_id, event.event_id);
+  }
+
+  /** Drops what was remembered here (e.g. a revoked partition's unpersisted overlay). */
+  clear(): void {
+    this.accepted.clear();
+    this.owners.clear();
+  }
+}

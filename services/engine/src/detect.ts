@@ -1,0 +1,217 @@
+/**
+ * Repeat-contact and channel-switch detection (SPEC section 2), as pure functions over a
+ * per-customer timeline of entries that can still become a later contact's prior.
+ */
+import type { Channel, ContactEvent, JourneyOutcome, JourneySignal, WebJourneyEvent } from './events.generated.ts';
+import { compareCodePoints } from './codepoint.ts';
+import { family } from './intent.ts';
+import type { InputEvent } from './validate.ts';
+import { MAX_SPAN_MS } from './validate.ts';
+
+export interface DetectionSettings {
+  /** R: a repeat must start within R after its prior contact ended (inclusive). */
+  repeatWindowMs: number;
+  /** S: a switch must start within S after its prior journey ended (inclusive). */
+  switchWindowMs: number;
+  switchOutcomes: readonly JourneyOutcome[];
+  switchToChannels: readonly Channel[];
+  matchIntentFamily: boolean;
+  /** L: how far behind the greatest event time seen an event may still arrive in order. */
+  allowedLatenessMs: number;
+}
+
+export const DEFAULT_DETECTION: Readonly<DetectionSettings> = Object.freeze({
+  repeatWindowMs: 7 * 24 * 60 * 60 * 1000,
+  switchWindowMs: 24 * 60 * 60 * 1000,
+  switchOutcomes: Object.freeze(['ABANDONED', 'FAILED'] as const),
+  switchToChannels: Object.freeze(['PHONE'] as const),
+  matchIntentFamily: true,
+  allowedLatenessMs: 2 * 60 * 1000,
+});
+
+/** The contracts YAML's `detection` block as the config loader returns it (snake_case, ms). */
+export interface DetectionConfigLike {
+  repeat_window_ms: number;
+  switch_window_ms: number;
+  switch_outcomes: readonly JourneyOutcome[];
+  switch_to_channels: readonly Channel[];
+  match_intent_family: boolean;
+  allowed_lateness_ms: number;
+}
+
+export function detectionSettingsOf(config: DetectionConfigLike): DetectionSettings {
+  return {
+    repeatWindowMs: config.repeat_window_ms,
+    switchWindowMs: config.switch_window_ms,
+    switchOutcomes: config.switch_outcomes,
+    switchToChannels: config.switch_to_channels,
+    matchIntentFamily: config.match_intent_family,
+    allowedLatenessMs: config.allowed_lateness_ms,
+  };
+}
+
+/** What a prior needs to be found and to fill a signal; small enough to keep in Redis. */
+export interface TimelineEntry {
+  kind: 'contact' | 'journey';
+  event_id: string;
+  /** contact_id, or the journey's session_id. */
+  id: string;
+  customer_id: string;
+  /** null for journeys. */
+  provider_id: string | null;
+  /** null for journeys (they have no channel). */
+  channel: Channel | null;
+  family: string;
+  started_at: number;
+  ended_at: number;
+}
+
+/** The timeline entry of an event, or null when it can never be a prior. */
+export function timelineEntryOf(event: InputEvent, settings: DetectionSettings = DEFAULT_DETECTION): TimelineEntry | null {
+  if ('contact_id' in event) {
+    if (event.answered_at === null) return null; // abandoned contacts are never priors
+    return {
+      kind: 'contact',
+      event_id: event.event_id,
+      id: event.contact_id,
+      customer_id: event.customer_id,
+      provider_id: event.provider_id,
+      channel: event.channel,
+      family: family(event.intent),
+      started_at: event.started_at,
+      ended_at: event.ended_at,
+    };
+  }
+  if ('session_id' in event) {
+    const j: WebJourneyEvent = event;
+    if (j.customer_id === null || !settings.switchOutcomes.includes(j.outcome)) return null; // anonymous journeys never link
+    return {
+      kind: 'journey',
+      event_id: j.event_id,
+      id: j.session_id,
+      customer_id: j.customer_id,
+      provider_id: null,
+      channel: null,
+      family: family(j.journey),
+      started_at: j.started_at,
+      ended_at: j.ended_at,
+    };
+  }
+  return null;
+}
+
+/**
+ * SPEC tie order among candidates: latest ended_at, then contact over journey, then later
+ * started_at, then greater event_id in code-point order. Positive when `a` wins.
+ */
+export function comparePriors(a: TimelineEntry, b: TimelineEntry): number {
+  return (
+    a.ended_at - b.ended_at ||
+    (a.kind === b.kind ? 0 : a.kind === 'contact' ? 1 : -1) ||
+    a.started_at - b.started_at ||
+    compareCodePoints(a.event_id, b.event_id)
+  );
+}
+
+function isCandidate(contact: ContactEvent, contactFamily: string, entry: TimelineEntry, switchTarget: boolean, settings: DetectionSettings): boolean {
+  if (entry.customer_id !== contact.customer_id) return false;
+  if (settings.matchIntentFamily && entry.family !== contactFamily) return false;
+  let windowMs: number;
+  if (entry.kind === 'contact') {
+    if (entry.event_id === contact.event_id || entry.id === contact.contact_id) return false; // A ≠ B
+    windowMs = settings.repeatWindowMs;
+  } else {
+    if (!switchTarget) return false;
+    windowMs = settings.switchWindowMs;
+  }
+  return entry.ended_at <= contact.started_at && contact.started_at <= entry.ended_at + windowMs;
+}
+
+/** B's prior among the entries (any order, B's own entry may be among them), or null. */
+export function selectPrior(contact: ContactEvent, entries: readonly TimelineEntry[], settings: DetectionSettings = DEFAULT_DETECTION): TimelineEntry | null {
+  if (contact.answered_at === null) return null; // abandoned contacts yield no signal
+  const contactFamily = family(contact.intent);
+  const switchTarget = settings.switchToChannels.includes(contact.channel);
+  let best: TimelineEntry | null = null;
+  for (const entry of entries) {
+    if (!isCandidate(contact, contactFamily, entry, switchTarget, settings)) continue;
+    if (best === null || comparePriors(entry, best) > 0) best = entry;
+  }
+  return best;
+}
+
+/** Deterministic from B's event_id alone, so a re-run or a re-read produces the same id. */
+export function signalIdOf(contactEventId: string): string {
+  return `sig:${contactEventId}`;
+}
+
+export function signalFor(contact: ContactEvent, prior: TimelineEntry): JourneySignal {
+  return {
+    signal_id: signalIdOf(contact.event_id),
+    kind: prior.kind === 'contact' ? 'REPEAT_CONTACT' : 'CHANNEL_SWITCH',
+    customer_id: contact.customer_id,
+    contact_event_id: contact.event_id,
+    contact_id: contact.contact_id,
+    contact_provider_id: contact.provider_id,
+    contact_channel: contact.channel,
+    contact_ended_at: contact.ended_at,
+    intent_family: family(contact.intent),
+    prior_event_id: prior.event_id,
+    prior_id: prior.id,
+    prior_provider_id: prior.kind === 'contact' ? prior.provider_id : null,
+    prior_ended_at: prior.ended_at,
+    gap_ms: contact.started_at - prior.ended_at,
+  };
+}
+
+/** Per (kind, family) group; see pruneTimeline. */
+export const DEFAULT_TIMELINE_CAP = 64;
+
+/**
+ * Earliest `ended_at` an entry may have and still be a prior of an event that arrives in order
+ * once the greatest event time seen is `watermarkMs`: such an event ends at or after
+ * `watermarkMs − L`, starts at most 24 h (MAX_SPAN_MS, longer records are rejected) before it
+ * ends, and looks back at most R (contacts) or S (journeys) from its start.
+ */
+export function timelineCutoff(kind: TimelineEntry['kind'], watermarkMs: number, settings: DetectionSettings): number {
+  const windowMs = kind === 'contact' ? settings.repeatWindowMs : settings.switchWindowMs;
+  return watermarkMs - settings.allowedLatenessMs - MAX_SPAN_MS - windowMs;
+}
+
+/**
+ * Keeps the entries that can still be priors, sorted ascending by `comparePriors`, and at most
+ * `maxPerGroup` per (kind, family) group — per kind alone when families are not matched.
+ *
+ * Why the cap cannot change results in practice: candidates of one group are compared by the
+ * same order the cap evicts by, and a kept entry that ended no later than B started is newer than
+ * any evicted one, so it is inside B's window whenever the evicted one is, and wins. The cap only
+ * matters when all `maxPerGroup` newer entries of B's group ended after B started, i.e. within
+ * B's own duration (≤ 24 h, processed in event-time order): that many contacts or failed
+ * journeys of one customer and family inside one contact. It bounds memory (and Redis bytes)
+ * per customer against such a flood.
+ */
+export function pruneTimeline(
+  entries: readonly TimelineEntry[],
+  watermarkMs: number,
+  settings: DetectionSettings = DEFAULT_DETECTION,
+  maxPerGroup: number = DEFAULT_TIMELINE_CAP,
+): TimelineEntry[] {
+  const cutoff = { contact: timelineCutoff('contact', watermarkMs, settings), journey: timelineCutoff('journey', watermarkMs, settings) };
+  const live = entries.filter((e) => e.ended_at >= cutoff[e.kind]).sort(comparePriors);
+  const perGroup = new Map<string, number>();
+  const keptNewestFirst: TimelineEntry[] = [];
+  for (let i = live.length - 1; i >= 0; i--) {
+    const e = live[i]!;
+    const group = settings.matchIntentFamily ? `${e.kind}:${e.family}` : e.kind;
+    const n = perGroup.get(group) ?? 0;
+    if (n >= maxPerGroup) continue;
+    perGroup.set(group, n + 1);
+    keptNewestFirst.push(e);
+  }
+  return keptNewestFirst.reverse();
+}
+
+/** Adds an entry, replacing one with the same event_id (a re-read after a crash adds nothing). */
+export function addToTimeline(entries: readonly TimelineEntry[], entry: TimelineEntry): TimelineEntry[] {
+  return [...entries.filter((e) => e.event_id !== entry.event_id || e.kind !== entry.kind), entry];
+}
