@@ -1,0 +1,10 @@
+export { simulate, type ProgressSource, type SimRun } from './simulate.ts';
+export { DEFAULT_START_MS, DEFAULT_TIME_ZONE, resolveOptions, type SimConfig, type SimOptions } from './options.ts';
+export type { SimRecord } from './record.ts';
+export type { SimStats } from './stats.ts';
+export { BAD_KINDS, type BadKind } from './faults.ts';
+export { toNdjsonLine, writeNdjson, type WriteOptions, type WriteResult } from './ndjson.ts';
+export { pump, systemClock, type Clock, type PumpOptions, type PumpResult, type RecordSink } from './pump.ts';
+export { TokenBucket } from './bucket.ts';
+export { providerProfiles, type ProviderProfile } from './providers.ts';
+export { FAMILIES, type IntentFamily } from './taxonomy.ts';
