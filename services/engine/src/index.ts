@@ -11,3 +11,5 @@ export * from './detect.ts';
 // Explicit, so it wins over config's snake_case DEFAULT_DETECTION under `export *` (same name).
 export { DEFAULT_DETECTION } from './detect.ts';
 export * from './detect-run.ts';
+export * from './reorder.ts';
+export * from './replay.ts';
