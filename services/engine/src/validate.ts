@@ -253,8 +253,9 @@ function statelessRules(topic: InputTopic, record: Record<string, unknown>): Fai
 export function validateEvent<T extends InputTopic>(topic: T, value: unknown, nowMs: number): ValidationResult<EventOfTopic<T>>;
 export function validateEvent(topic: InputTopic, value: unknown, nowMs: number): ValidationResult;
 export function validateEvent(topic: InputTopic, value: unknown, nowMs: number): ValidationResult {
+  // hasOwn: a topic string like `constructor` must not reach Object.prototype.
+  if (!Object.hasOwn(FIELDS, topic)) return fail('unknown_topic', `${String(topic)} is not an input topic`);
   const fields = FIELDS[topic];
-  if (fields === undefined) return fail('unknown_topic', `${String(topic)} is not an input topic`);
   const decoded = decode(fields, value);
   if (!decoded.ok) return decoded;
   const record = decoded.record;

@@ -314,6 +314,12 @@ describe('validateEvent: SPEC rules', () => {
   });
 });
 
+describe('validateEvent: topic', () => {
+  it.each(['cx.signals.v1', 'constructor', '__proto__', ''])('an unknown topic %j is unknown_topic, never a crash', (topic) => {
+    expect(validateEvent(topic as typeof C, contact(), NOW)).toMatchObject({ ok: false, reason: 'unknown_topic' });
+  });
+});
+
 describe('REJECT_REASONS', () => {
   it('lists stable snake_case codes once each, SPEC rules in SPEC order', () => {
     expect(new Set(REJECT_REASONS).size).toBe(REJECT_REASONS.length);
