@@ -53,6 +53,7 @@ class OffsetTracker {
     let gone = this.removed.get(stream);
     if (gone === undefined) this.removed.set(stream, (gone = new Map()));
     gone.set(offset, (gone.get(offset) ?? 0) + 1);
+    this.min(stream); // pop what is gone from the top now, so nothing piles up between queries
   }
 
   min(stream: string): bigint | undefined {
