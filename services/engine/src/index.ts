@@ -13,3 +13,6 @@ export { DEFAULT_DETECTION } from './detect.ts';
 export * from './detect-run.ts';
 export * from './reorder.ts';
 export * from './replay.ts';
+export * from './money/index.ts';
+export * from './config/index.ts';
+export * from './rating/index.ts';
