@@ -8,8 +8,6 @@ export * from './codepoint.ts';
 export * from './order.ts';
 export * from './dedupe.ts';
 export * from './detect.ts';
-// Explicit, so it wins over config's snake_case DEFAULT_DETECTION under `export *` (same name).
-export { DEFAULT_DETECTION } from './detect.ts';
 export * from './detect-run.ts';
 export * from './reorder.ts';
 export * from './replay.ts';
