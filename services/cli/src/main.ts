@@ -1,4 +1,8 @@
 import { Command } from 'commander';
+import * as config from './commands/config.ts';
+import * as replay from './commands/replay.ts';
+import * as run from './commands/run.ts';
+import * as topics from './commands/topics.ts';
 
 const program = new Command('cxg')
   .description('cx-gainshare: repeat contacts, channel switches, quality KPIs and gainshare accruals from event streams')
@@ -6,7 +10,6 @@ const program = new Command('cxg')
   .enablePositionalOptions();
 
 // Each command lives in its own module under ./commands and registers itself here.
-const modules: Array<{ register(program: Command): void }> = [];
-for (const m of modules) m.register(program);
+for (const m of [topics, run, replay, config]) m.register(program);
 
 await program.parseAsync(process.argv);

@@ -1,12 +1,11 @@
 import type { Server } from 'node:http';
-import { MAX_SPAN_MS, TOPICS, type JourneySignal } from '@cxg/engine';
+import { MAX_SPAN_MS, TOPICS, detectionSettingsOf, type JourneySignal } from '@cxg/engine';
 import {
   ConsumerRunner,
   createKafka,
   createLogger,
   createProducer,
   createRedis,
-  detectionSettingsOf,
   loadContractsConfig,
   produceRecords,
   readEndpoints,
@@ -42,7 +41,7 @@ export async function startDetector(opts: DetectorOptions = {}): Promise<Running
   const endpoints = opts.endpoints ?? readEndpoints();
   const log = createLogger('detector', endpoints.logLevel);
   const config = loadContractsConfig(endpoints.configFile);
-  const settings = detectionSettingsOf(config);
+  const settings = detectionSettingsOf(config.detection);
   const metrics = createDetectorMetrics();
   const kafka = createKafka(endpoints, 'cx-detector', log);
   const serde = Serde.create(endpoints.schemaRegistryUrl);

@@ -1,0 +1,62 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { ReplayRecord, ReplayRejection } from '@cxg/engine';
+
+/** A file that cannot be read at all: `cxg replay` exits 2 with this message. */
+export class UnreadableInputError extends Error {
+  override readonly name = 'UnreadableInputError';
+}
+
+export interface ReadResult {
+  records: ReplayRecord[];
+  /** Lines that are not a JSON object with a string `topic` and an object `value`. */
+  undecodable: ReplayRejection[];
+}
+
+/**
+ * Reads NDJSON replay files (SPEC section 6) in the order given. Line numbers are physical and
+ * 1-based across all files, blank lines included (and skipped).
+ */
+export async function readReplayFiles(files: readonly string[], onBytes: (read: number, total: number) => void = () => {}): Promise<ReadResult> {
+  const sizes = files.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch (err) {
+      throw new UnreadableInputError(`${f}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  });
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const records: ReplayRecord[] = [];
+  const undecodable: ReplayRejection[] = [];
+  let line = 0;
+  let read = 0;
+  for (const file of files) {
+    const stream = createReadStream(file, { encoding: 'utf8' });
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      for await (const text of lines) {
+        line++;
+        read += Buffer.byteLength(text) + 1;
+        if (line % 4096 === 0) onBytes(read, total);
+        if (text.trim() === '') continue;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          undecodable.push({ line, event_id: null, reason: 'undecodable' });
+          continue;
+        }
+        const obj = parsed as { topic?: unknown; value?: unknown };
+        if (typeof obj !== 'object' || obj === null || typeof obj.topic !== 'string' || typeof obj.value !== 'object' || obj.value === null) {
+          undecodable.push({ line, event_id: null, reason: 'undecodable' });
+          continue;
+        }
+        records.push({ line, topic: obj.topic, value: obj.value });
+      }
+    } catch (err) {
+      throw new UnreadableInputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  onBytes(total, total);
+  return { records, undecodable };
+}

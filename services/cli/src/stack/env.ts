@@ -1,0 +1,191 @@
+// The one place for the local stack's endpoints and their defaults. Every part of the product uses the
+// same variable names (ARCHITECTURE.md, "Configuration"); `cxg stack up` starts services exactly where
+// these values point, and returns them so callers (tests, `cxg run`) can export them.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Resolved endpoint values, named like the environment variables that set them. */
+export interface StackEnv {
+  /** comma-separated host:port */
+  KAFKA_BROKERS: string;
+  /** Confluent-compatible REST base URL */
+  SCHEMA_REGISTRY_URL: string;
+  /** redis:// or rediss:// URL */
+  REDIS_URL: string;
+  /** http(s)://user:pass@host:port/db or chdb://<dir> */
+  CLICKHOUSE_URL: string;
+}
+
+/** Ports of the services `cxg stack up` runs itself (Redis only when nothing answers on its port). */
+export interface StackPorts {
+  kafka: number;
+  kafkaController: number;
+  registry: number;
+  /** Quarkus' management interface, where Apicurio serves /health/ready */
+  registryManagement: number;
+  redis: number;
+}
+
+export const DEFAULT_PORTS: Readonly<StackPorts> = {
+  kafka: 9092,
+  kafkaController: 9093,
+  registry: 8081,
+  registryManagement: 9081,
+  redis: 6379,
+};
+
+/** Which variable changes which port: quoted in every "port in use" message. */
+export const PORT_VARIABLES: Readonly<Record<keyof StackPorts, string>> = {
+  kafka: 'CXG_KAFKA_PORT (or KAFKA_BROKERS)',
+  kafkaController: 'CXG_KAFKA_CONTROLLER_PORT',
+  registry: 'CXG_REGISTRY_PORT (or SCHEMA_REGISTRY_URL)',
+  registryManagement: 'CXG_REGISTRY_MANAGEMENT_PORT',
+  redis: 'REDIS_URL (or CXG_REDIS_PORT)',
+};
+
+export const LOOPBACK = '127.0.0.1';
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+export const CCOMPAT_PATH = '/apis/ccompat/v7';
+
+/** Walks up from this file (then from the working directory) to the package.json named cx-gainshare. */
+export function findRepoRoot(): string {
+  const starts = [dirname(fileURLToPath(import.meta.url)), process.cwd()];
+  for (const start of starts) {
+    let dir = resolve(start);
+    for (;;) {
+      const pkg = join(dir, 'package.json');
+      if (existsSync(pkg)) {
+        try {
+          if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'cx-gainshare') return dir;
+        } catch {
+          // an unreadable package.json is not ours; keep walking
+        }
+      }
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  throw new Error('cannot find the cx-gainshare repository root (a package.json with "name": "cx-gainshare")');
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}: expected a TCP port 1-65535 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+/**
+ * The ports the local stack uses: CXG_*_PORT when set; else, for Kafka, the registry and Redis, the port
+ * of KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL when that names this machine; else the defaults
+ * (9092, 9093, 8081, 9081, 6379).
+ */
+export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
+  return {
+    kafka: port(env, 'CXG_KAFKA_PORT', localKafkaPort(env.KAFKA_BROKERS) ?? DEFAULT_PORTS.kafka),
+    kafkaController: port(env, 'CXG_KAFKA_CONTROLLER_PORT', DEFAULT_PORTS.kafkaController),
+    registry: port(env, 'CXG_REGISTRY_PORT', localRegistryPort(env.SCHEMA_REGISTRY_URL) ?? DEFAULT_PORTS.registry),
+    registryManagement: port(env, 'CXG_REGISTRY_MANAGEMENT_PORT', DEFAULT_PORTS.registryManagement),
+    redis: port(env, 'CXG_REDIS_PORT', localRedisPort(env.REDIS_URL) ?? DEFAULT_PORTS.redis),
+  };
+}
+
+function localKafkaPort(brokers: string | undefined): number | undefined {
+  const list = (brokers ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (list.length !== 1) return undefined;
+  const i = list[0]!.lastIndexOf(':');
+  if (i < 0 || !isLoopbackHost(list[0]!.slice(0, i))) return undefined;
+  const n = Number(list[0]!.slice(i + 1));
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+}
+
+function localRegistryPort(url: string | undefined): number | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' || !isLoopbackHost(u.hostname) || u.pathname.replace(/\/$/, '') !== CCOMPAT_PATH) return undefined;
+    return Number(u.port || 80);
+  } catch {
+    return undefined;
+  }
+}
+
+function localRedisPort(url: string | undefined): number | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'redis:' || !isLoopbackHost(u.hostname)) return undefined;
+    return Number(u.port || 6379);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The endpoint values every module should use: the variable when it is set, else the local stack's
+ * address (which follows CXG_*_PORT). CLICKHOUSE_URL defaults to embedded chdb under <repo>/.cxg.
+ */
+export function stackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
+  const p = stackPorts(env);
+  const set = (name: keyof StackEnv): string | undefined => (env[name] ? env[name] : undefined);
+  return {
+    KAFKA_BROKERS: set('KAFKA_BROKERS') ?? `${LOOPBACK}:${p.kafka}`,
+    SCHEMA_REGISTRY_URL: set('SCHEMA_REGISTRY_URL') ?? `http://${LOOPBACK}:${p.registry}${CCOMPAT_PATH}`,
+    REDIS_URL: set('REDIS_URL') ?? `redis://${LOOPBACK}:${p.redis}`,
+    CLICKHOUSE_URL: set('CLICKHOUSE_URL') ?? `chdb://${join(findRepoRoot(), '.cxg', 'clickhouse')}`,
+  };
+}
+
+/** Where the local stack keeps its state: <repo>/.cxg/stack (ignored by git). */
+export function stateDir(): string {
+  return join(findRepoRoot(), '.cxg', 'stack');
+}
+
+/** Download cache outside the repository: $CXG_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/cx-gainshare. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CXG_CACHE_DIR) return resolve(env.CXG_CACHE_DIR);
+  const xdg = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(xdg, 'cx-gainshare');
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.has(host.toLowerCase());
+}
+
+/**
+ * Which of the endpoints the stack manages, i.e. points at the local service on its configured port.
+ * A variable set to anything else (another host, another port) names an external service: `up` only
+ * checks it and never starts or stops anything for it.
+ */
+export interface Managed {
+  kafka: boolean;
+  registry: boolean;
+  /** local Redis: reused when it answers PING, else started by us */
+  redis: boolean;
+}
+
+export function managedServices(env: StackEnv, ports: StackPorts): Managed {
+  return {
+    kafka: localKafkaPort(env.KAFKA_BROKERS) === ports.kafka,
+    registry: localRegistryPort(env.SCHEMA_REGISTRY_URL) === ports.registry,
+    redis: localRedisPort(env.REDIS_URL) === ports.redis,
+  };
+}
+
+/** host and port of a Redis URL (default port 6379). */
+export function redisTarget(url: string): { host: string; port: number; password?: string; username?: string; tls: boolean } {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '') || LOOPBACK;
+  const out: { host: string; port: number; password?: string; username?: string; tls: boolean } = {
+    host,
+    port: Number(u.port || 6379),
+    tls: u.protocol === 'rediss:',
+  };
+  if (u.password) out.password = decodeURIComponent(u.password);
+  if (u.username) out.username = decodeURIComponent(u.username);
+  return out;
+}
