@@ -58,6 +58,12 @@ export interface RunnerOptions {
   handler: BatchHandler;
   /** Per-topic validation of decoded values (SPEC section 1); topics without one are trusted. */
   validate?: Validate;
+  /**
+   * Topics whose rejects this worker dead-letters (default: all it consumes). Several workers read
+   * the same input topics; exactly one of them owns each topic's DLQ entries so a bad record is
+   * dead-lettered once, while every worker counts its rejects in `cx_events_total`.
+   */
+  dlqTopics?: readonly string[];
   tickMs?: number;
   fromBeginning?: boolean;
 }
@@ -150,11 +156,10 @@ export class ConsumerRunner {
     });
     // Rejected records have no effects, so dead-lettering after the effects and before the commit
     // is enough: a crash in between re-judges and re-sends them.
-    await sendToDlq(producer, rejected);
-    for (const r of rejected) {
-      metrics.events.inc({ topic: r.topic, result: 'rejected' });
-      metrics.dlq.inc({ topic: r.topic, reason: r.reason });
-    }
+    const owned = rejected.filter((r) => this.opts.dlqTopics?.includes(r.topic) ?? true);
+    await sendToDlq(producer, owned);
+    for (const r of rejected) metrics.events.inc({ topic: r.topic, result: 'rejected' });
+    for (const r of owned) metrics.dlq.inc({ topic: r.topic, reason: r.reason });
     await this.commit(safe ?? [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
     resolveOffset(lastOffset);
     metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
