@@ -40,17 +40,17 @@ export function buildContact(rng: Rng, ids: IdSource, plan: ContactPlan): BuiltC
   const { provider } = plan;
   const wait = duration(rng, ch.wait, provider.waitScale);
   const patience = rng.exponential(ch.patienceMean);
-  const base = {
-    event_id: ids.event(),
-    contact_id: ids.contact(),
-    customer_id: plan.customerId,
-    provider_id: provider.id,
-  };
+  const eventId = ids.event();
+  const contactId = ids.contact();
   const queue = `${plan.family.family}-${plan.channel.toLowerCase()}`;
 
   if (patience < wait) {
+    // Literal objects in schema field order: spreads are slow in V8 and this is the hot path.
     const event: ContactEvent = {
-      ...base,
+      event_id: eventId,
+      contact_id: contactId,
+      customer_id: plan.customerId,
+      provider_id: provider.id,
       agent_id: null,
       channel: plan.channel,
       queue,
@@ -74,7 +74,10 @@ export function buildContact(rng: Rng, ids: IdSource, plan: ContactPlan): BuiltC
   const saleP = (plan.family.salesProne ? OUTCOMES.saleProne : OUTCOMES.saleOther) * ch.salesFactor * provider.salesFactor * (repeats ? 0.5 : 1);
   const sale = rng.chance(saleP) ? SALE_CENTS.draw(rng) : 0;
   const event: ContactEvent = {
-    ...base,
+    event_id: eventId,
+    contact_id: contactId,
+    customer_id: plan.customerId,
+    provider_id: provider.id,
     agent_id: `${provider.id}-agent-${String(rng.int(1, AGENTS_PER_PROVIDER)).padStart(3, '0')}`,
     channel: plan.channel,
     queue,

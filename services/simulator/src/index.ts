@@ -8,3 +8,4 @@ export { pump, systemClock, type Clock, type PumpOptions, type PumpResult, type 
 export { TokenBucket } from './bucket.ts';
 export { providerProfiles, type ProviderProfile } from './providers.ts';
 export { FAMILIES, type IntentFamily } from './taxonomy.ts';
+export { progressBar, type Progress } from './progress.ts';

@@ -14,6 +14,8 @@ export function toNdjsonLine(record: SimRecord): string {
 export interface WriteOptions {
   /** Draws a bar on stderr when it is a TTY. */
   readonly progress?: ProgressSource | false;
+  /** Aborting stops the write, removes the partial output and rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface WriteResult {
@@ -43,6 +45,7 @@ export async function writeNdjson(records: Iterable<SimRecord>, path: string, op
   try {
     await once(out, 'open');
     for (const record of records) {
+      options.signal?.throwIfAborted();
       chunk += toNdjsonLine(record) + '\n';
       bar.tick(++count);
       if (chunk.length >= CHUNK_CHARS) await flush();
@@ -54,6 +57,9 @@ export async function writeNdjson(records: Iterable<SimRecord>, path: string, op
   } catch (err) {
     out.destroy();
     await rm(tmp, { force: true });
+    // File-system errors name the temporary file; report the path the caller asked for.
+    const code = (err as NodeJS.ErrnoException).syscall === undefined ? undefined : (err as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw new Error(`cannot write ${path}: ${code}`, { cause: err });
     throw err;
   } finally {
     bar.stop();

@@ -24,6 +24,7 @@ export interface SimRun extends Iterable<SimRecord>, ProgressSource {
 export function simulate(options: SimOptions): SimRun {
   const config = resolveOptions(options);
   let stats = emptyStats();
+  let done = false;
   const span = config.endMs - config.startMs;
   return {
     config,
@@ -31,14 +32,20 @@ export function simulate(options: SimOptions): SimRun {
       return stats;
     },
     fraction() {
+      // Share of the simulated period covered so far (the base load at the start counts as 0).
       const last = stats.lastEventMs;
+      if (done) return 1;
       return last === null ? 0 : Math.min(1, Math.max(0, (last - config.startMs) / span));
     },
     [Symbol.iterator]() {
       stats = emptyStats();
-      const ids = new IdSource(config.tag);
-      // Injected records use their own id namespace, so sharing the IdSource type is safe.
-      return withFaults(traffic(config), config, ids, stats);
+      done = false;
+      // Injected records use their own id namespace, so a second IdSource never collides.
+      const records = withFaults(traffic(config), config, new IdSource(config.tag), stats);
+      return (function* () {
+        yield* records;
+        done = true;
+      })();
     },
   };
 }

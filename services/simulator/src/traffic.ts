@@ -101,20 +101,23 @@ export function* traffic(cfg: SimConfig): Generator<Arrival> {
       customerEvent(c, provider, 'ACTIVATED', t, rng.chance(LIFECYCLE.newWonByProvider));
     }
 
+    // Hoisted: this loop runs customers × days times.
     const issueP = cfg.issueRate * day.volume;
+    const { churn, move } = LIFECYCLE;
+    const lead = TRAFFIC.activationLead;
     for (let c = 0; c < cfg.customers; c++) {
       const activatedAt = base.activatedAt(c);
       if (activatedAt >= day.endMs || base.isGone(c)) continue;
-      const earliest = activatedAt + TRAFFIC.activationLead;
+      const earliest = activatedAt + lead;
       const before = base.provider(c);
       let changeAt = Infinity;
       const u = rng.next();
-      if (u < LIFECYCLE.churn + LIFECYCLE.move) {
+      if (u < churn + move) {
         const t = day.sampleTime(rng);
         if (t > earliest) {
           changeAt = t;
           customerEvent(c, before, 'DEACTIVATED', t, false);
-          if (u < LIFECYCLE.churn || providers.length === 1) base.churn(c);
+          if (u < churn || providers.length === 1) base.churn(c);
           else customerEvent(c, base.move(rng, c), 'ACTIVATED', t + LIFECYCLE.moveGap, rng.chance(LIFECYCLE.moveWonByProvider));
         }
       }
@@ -122,7 +125,7 @@ export function* traffic(cfg: SimConfig): Generator<Arrival> {
       for (let n = 0; n < 3 && rng.chance(issueP); n++) {
         const family = issueFamilies.draw(rng);
         const s = day.sampleTime(rng);
-        if (s < earliest || s >= changeAt && base.isGone(c)) continue;
+        if (s < earliest || (s >= changeAt && base.isGone(c))) continue;
         // Around a move, issues before it belong to the old portfolio and after it to the new one.
         const portfolio = s < changeAt ? before : base.provider(c);
         runIssue(ctx, CustomerBase.id(c), portfolio, family, s < changeAt ? s : Math.max(s, changeAt + LIFECYCLE.moveGap + TRAFFIC.activationLead));

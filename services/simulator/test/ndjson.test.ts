@@ -35,6 +35,30 @@ describe('writeNdjson', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('stops and removes the partial file when aborted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cxg-sim-'));
+    const controller = new AbortController();
+    controller.abort(new Error('interrupted'));
+    await expect(writeNdjson(simulate(options({ customers: 50, days: 1 })), join(dir, 'x.ndjson'), { signal: controller.signal })).rejects.toThrow('interrupted');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('names the requested path when the file cannot be written', async () => {
+    await expect(writeNdjson([], '/nonexistent-dir/x.ndjson')).rejects.toThrow('cannot write /nonexistent-dir/x.ndjson: ENOENT');
+  });
+
+  it('reports progress as the share of the simulated period, 1 when done', () => {
+    const run = simulate(options({ customers: 1000, days: 2 }));
+    expect(run.fraction()).toBe(0);
+    const it = run[Symbol.iterator]();
+    // Past the base load (all at the start) into the first day.
+    for (let i = 0; i < 1100; i++) it.next();
+    expect(run.fraction()).toBeGreaterThan(0);
+    expect(run.fraction()).toBeLessThan(1);
+    while (!it.next().done);
+    expect(run.fraction()).toBe(1);
+  });
+
   it('writes timestamps as epoch-millisecond numbers', () => {
     const [first] = simulate(options({ customers: 10, days: 1 }));
     expect(first && toNdjsonLine(first)).toMatch(/"occurred_at":\d{13},/);
