@@ -164,7 +164,11 @@ export function register(program: Command): void {
     .option('--providers <n>', 'outsourcing providers prov-a, prov-b, ... (1..26)', integer(1, 26), 3)
     .option('--inhouse', 'add an `inhouse` provider with a small portfolio that also takes overflow contacts')
     .option('--days <n>', 'simulated days of 24 h', integer(1, 3660), 7)
-    .option('--start <iso>', `start of the period (default: ${new Date(DEFAULT_START_MS).toISOString()})`, isoInstant, DEFAULT_START_MS)
+    .addOption(
+      new Option('--start <iso>', 'start of the period: ISO-8601 date (UTC midnight) or date-time with a zone')
+        .argParser(isoInstant)
+        .default(DEFAULT_START_MS, new Date(DEFAULT_START_MS).toISOString()),
+    )
     .addOption(new Option('--out <file>', 'write NDJSON to this file').conflicts('kafka'))
     .addOption(new Option('--kafka', 'produce to the input topics instead of a file').conflicts('out'))
     .option('--rate <n>', 'with --kafka: records per second (default: as fast as the brokers take them)', positive)
@@ -199,7 +203,8 @@ export function register(program: Command): void {
 
       const controller = new AbortController();
       const onSigint = (): void => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', onSigint);
+      // `on`, not `once`: a terminal's Ctrl-C reaches this process both directly and relayed by tsx.
+      process.on('SIGINT', onSigint);
       const started = performance.now();
       try {
         const delivery: Delivery =
