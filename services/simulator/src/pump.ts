@@ -5,7 +5,12 @@ import { progressBar } from './progress.ts';
 import type { SimRecord } from './record.ts';
 import type { ProgressSource } from './simulate.ts';
 
-/** Where pumped records go. The simulator never opens or closes one itself: its owner does. */
+/**
+ * Where pumped records go. The simulator never opens or closes one itself: its owner does.
+ * With --bad-ratio some values break the schema (missing field, wrong type, unknown enum) and
+ * cannot be Avro-encoded; a sink should send those as raw bytes, which consumers must reject as
+ * undecodable, rather than fail the batch.
+ */
 export interface RecordSink {
   send(batch: SimRecord[]): Promise<void>;
   close(): Promise<void>;
