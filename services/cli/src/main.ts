@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import * as config from './commands/config.ts';
 import * as replay from './commands/replay.ts';
 import * as run from './commands/run.ts';
+import * as simulate from './commands/simulate.ts';
 import * as topics from './commands/topics.ts';
 
 const program = new Command('cxg')
@@ -10,6 +11,6 @@ const program = new Command('cxg')
   .enablePositionalOptions();
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [topics, run, replay, config]) m.register(program);
+for (const m of [topics, simulate, run, replay, config]) m.register(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,8 @@
 import type { Producer } from 'kafkajs';
-import type { Serde } from './serde.ts';
+import { createKafka, createProducer } from './kafka.ts';
+import { createLogger } from './logger.ts';
+import { readEndpoints, type Endpoints } from './env.ts';
+import { Serde } from './serde.ts';
 
 export interface OutRecord {
   topic: string;
@@ -7,14 +10,46 @@ export interface OutRecord {
   value: unknown;
 }
 
+export interface ProduceOptions {
+  /**
+   * A value the schema cannot encode is sent as its JSON bytes instead of failing the batch, so
+   * consumers dead-letter it as undecodable: how the simulator's --bad-ratio reaches Kafka.
+   */
+  rawOnEncodeError?: boolean;
+}
+
 /** Encodes records with the registry serde and sends them with acks=all, grouped per topic. */
-export async function produceRecords(producer: Producer, serde: Serde, records: readonly OutRecord[]): Promise<void> {
+export async function produceRecords(producer: Producer, serde: Serde, records: readonly OutRecord[], opts: ProduceOptions = {}): Promise<void> {
   if (records.length === 0) return;
   const byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
   for (const r of records) {
     let messages = byTopic.get(r.topic);
     if (!messages) byTopic.set(r.topic, (messages = []));
-    messages.push({ key: r.key, value: await serde.encode(r.topic, r.value) });
+    let value: Buffer;
+    try {
+      value = await serde.encode(r.topic, r.value);
+    } catch (err) {
+      if (!opts.rawOnEncodeError) throw new Error(`cannot encode a record for ${r.topic}: ${(err as Error).message}`, { cause: err });
+      value = Buffer.from(JSON.stringify(r.value));
+    }
+    messages.push({ key: r.key, value });
   }
   await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+}
+
+export interface KafkaSink {
+  send(batch: readonly OutRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The simulator's `--kafka` output: an idempotent producer with the registry serde. */
+export async function createKafkaSink(opts: { endpoints?: Endpoints } = {}): Promise<KafkaSink> {
+  const endpoints = opts.endpoints ?? readEndpoints();
+  const kafka = createKafka(endpoints, 'cx-simulator', createLogger('simulator', 'warn'));
+  const producer = await createProducer(kafka);
+  const serde = Serde.create(endpoints.schemaRegistryUrl);
+  return {
+    send: (batch) => produceRecords(producer, serde, batch, { rawOnEncodeError: true }),
+    close: () => producer.disconnect(),
+  };
 }

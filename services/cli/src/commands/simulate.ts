@@ -31,8 +31,6 @@ interface SimulateFlags {
 /** Where the records went, for the summary. */
 type Delivery = { file: string; bytes: number } | { kafka: true; sent: number; batches: number; aborted: boolean };
 
-type CreateKafkaSink = (opts: object) => Promise<RecordSink>;
-
 const HELP_AFTER = `
 Traffic model (documented parameters in services/simulator/src/params.ts and providers.ts):
   customers cust-000001.. are ACTIVATED at the start (97 %) or over the days; portfolios move
@@ -143,10 +141,9 @@ function printSummary(doc: ReturnType<typeof summaryDocument>): void {
 }
 
 async function toKafka(run: SimRun, rate: number | undefined, signal: AbortSignal): Promise<Delivery> {
-  // Loosely typed until @cxg/platform exports createKafkaSink; the lead wires the real signature.
-  const platform = (await import('@cxg/platform')) as unknown as { createKafkaSink?: CreateKafkaSink };
-  if (typeof platform.createKafkaSink !== 'function') throw new Error('--kafka needs createKafkaSink from @cxg/platform, which this build does not provide yet');
-  const sink = await platform.createKafkaSink({});
+  // Loaded here so writing a file never loads the Kafka client.
+  const { createKafkaSink } = await import('@cxg/platform');
+  const sink: RecordSink = await createKafkaSink();
   try {
     const result = await pump(run, sink, { ...(rate === undefined ? {} : { rate }), progress: run, signal });
     return { kafka: true, sent: result.records, batches: result.batches, aborted: result.aborted };
