@@ -14,3 +14,4 @@ export * from './replay.ts';
 export * from './money/index.ts';
 export * from './config/index.ts';
 export * from './rating/index.ts';
+export * from './kpi/index.ts';
