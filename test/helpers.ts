@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createKafka, createLogger, readEndpoints, Serde, type Endpoints } from '@cxg/platform';
@@ -34,3 +36,23 @@ export async function collect(kafka: Kafka, topic: string, keep: (m: KafkaMessag
   });
   return { messages, stop: () => consumer.disconnect() };
 }
+
+/** Makes every id of a simulated record unique to one test run, so runs can share the stack. */
+export function prefixIds<T extends { topic: string; key: string; value: object }>(record: T, run: string): T {
+  const v = { ...(record.value as Record<string, unknown>) };
+  for (const f of ['event_id', 'contact_id', 'session_id', 'customer_id']) {
+    if (typeof v[f] === 'string') v[f] = `${run}-${v[f] as string}`;
+  }
+  return { ...record, key: `${run}-${record.key}`, value: v };
+}
+
+/** Spawns `cxg <args>` as a child process with extra environment, logging to the test's stderr on failure. */
+export function spawnCxg(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [cxgBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output };
+}
+
+export const cxgBin = fileURLToPath(new URL('../services/cli/bin/cxg.js', import.meta.url));

@@ -64,7 +64,7 @@ export async function startDetector(opts: DetectorOptions = {}): Promise<Running
     now: Date.now,
   });
   const runner = new ConsumerRunner({
-    kafka, groupId: opts.groupId ?? 'cx-detector', topics: DETECTOR_TOPICS, serde, producer, metrics, log, handler,
+    kafka, groupId: opts.groupId ?? process.env.CX_DETECTOR_GROUP ?? 'cx-detector', topics: DETECTOR_TOPICS, serde, producer, metrics, log, handler,
   });
   const server = await startHealthServer({
     port: opts.metricsPort ?? Number(process.env.METRICS_PORT ?? 9401),

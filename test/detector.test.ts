@@ -1,0 +1,138 @@
+// The detector end to end on the real stack: simulated traffic through Kafka and the registry,
+// the worker as a child process killed with SIGKILL at random moments, signals read back from
+// cx.signals.v1 and compared with the engine's sorted replay (SPEC 2 order independence).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Producer } from 'kafkajs';
+import { DEFAULT_DETECTION, TOPICS, replay, type JourneySignal } from '@cxg/engine';
+import { createProducer, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
+import { simulate } from '@cxg/simulator';
+import { collect, eventually, kafkaFor, prefixIds, runId, serdeFor, spawnCxg } from './helpers.ts';
+
+const kafka = kafkaFor('test-detector');
+const serde = serdeFor();
+let producer: Producer;
+const NOW = Date.now();
+
+beforeAll(async () => {
+  await initTopics(kafka, serde, readEndpoints().partitions);
+  producer = await createProducer(kafka);
+});
+afterAll(async () => {
+  await producer?.disconnect();
+});
+
+/** Contacts and web journeys of a simulated week, with ids unique to this run. */
+function stream(run: string, seed: number): OutRecord[] {
+  const sim = simulate({ seed, customers: 250, providers: 3, days: 7, nowMs: NOW, issueRate: 0.6 });
+  return [...sim].filter((r) => r.topic !== TOPICS.customers).map((r) => prefixIds(r, run));
+}
+
+function expectedSignals(records: OutRecord[]): JourneySignal[] {
+  return replay(records.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW }).signals;
+}
+
+/**
+ * One web journey per partition, L after the last event, so every reorder buffer releases what it
+ * holds without waiting for the idle timer (a COMPLETED journey is never a prior: no signal).
+ */
+async function pushWatermarks(run: string, records: OutRecord[]): Promise<void> {
+  const last = Math.max(...records.map((r) => (r.value as { ended_at: number }).ended_at));
+  const t = last + DEFAULT_DETECTION.allowedLatenessMs + 1000;
+  for (let p = 0; p < readEndpoints().partitions; p++) {
+    const value = {
+      event_id: `${run}-wm-${p}`, session_id: `${run}-wm-${p}`, customer_id: `${run}-wm-${p}`, journey: 'watermark.push',
+      started_at: t, ended_at: t, outcome: 'COMPLETED', last_step: 'end', error_code: null,
+    };
+    await producer.send({ topic: TOPICS.web, acks: -1, messages: [{ key: value.customer_id, partition: p, value: await serde.encode(TOPICS.web, value) }] });
+  }
+}
+
+async function readSignals(run: string, want: number): Promise<{ all: JourneySignal[]; byId: Map<string, JourneySignal> }> {
+  const c = await collect(kafka, TOPICS.signals, (m) => m.key?.toString().startsWith(`${run}-`) ?? false);
+  const decode = async () => Promise.all(c.messages.map(async (m) => ({ ...(await serde.decode(TOPICS.signals, m.value)) as JourneySignal })));
+  await eventually(async () => (new Set((await decode()).map((s) => s.signal_id)).size >= want ? true : undefined), 90_000, `${want} signals`);
+  await new Promise((r) => setTimeout(r, 2000)); // anything beyond the expected set would show up now
+  const all = await decode();
+  await c.stop();
+  const byId = new Map<string, JourneySignal>();
+  for (const s of all) {
+    const prev = byId.get(s.signal_id);
+    if (prev) expect(s, `re-emitted ${s.signal_id} differs`).toEqual(prev);
+    byId.set(s.signal_id, s);
+  }
+  return { all, byId };
+}
+
+const asMap = (signals: JourneySignal[]) => new Map(signals.map((s) => [s.signal_id, s]));
+
+describe('detector on Kafka', () => {
+  it('killed with SIGKILL at random moments and restarted, ends with exactly the signals of an undisturbed run', async () => {
+    const run = runId('kill');
+    const records = stream(run, 11);
+    const expected = expectedSignals(records);
+    expect(expected.length).toBeGreaterThan(20);
+    const group = `${run}-detector`;
+    const env = { CX_DETECTOR_GROUP: group, METRICS_PORT: '0', LOG_LEVEL: 'warn' };
+
+    // Produce in slices while the worker is being killed, so kills land mid-stream.
+    const slices = 6;
+    const per = Math.ceil(records.length / slices);
+    let kills = 0;
+    for (let i = 0; i < slices; i++) {
+      const worker = spawnCxg(['run', 'detector'], env);
+      await produceRecords(producer, serde, records.slice(i * per, (i + 1) * per));
+      await new Promise((r) => setTimeout(r, 2500 + Math.floor(Math.random() * 3000)));
+      worker.child.kill('SIGKILL');
+      await new Promise((r) => worker.child.once('exit', r));
+      kills++;
+    }
+    await pushWatermarks(run, records);
+    const final = spawnCxg(['run', 'detector'], env);
+    try {
+      const { byId, all } = await readSignals(run, expected.length);
+      expect(kills).toBe(slices);
+      expect(byId).toEqual(asMap(expected));
+      expect(all.length).toBeGreaterThanOrEqual(expected.length);
+    } finally {
+      final.child.kill('SIGTERM');
+      await new Promise((r) => final.child.once('exit', r));
+    }
+  }, 240_000);
+
+  it('gives the same signals as cxg replay for a stream shuffled within the allowed lateness', async () => {
+    const run = runId('shuffle');
+    const ordered = stream(run, 12);
+    const L = DEFAULT_DETECTION.allowedLatenessMs;
+    // Arrival = event time + up to 0.9 L: no event arrives more than L behind the greatest seen.
+    const shuffled = ordered
+      .map((r) => ({ r, at: (r.value as { ended_at: number }).ended_at + Math.floor(Math.random() * 0.9 * L) }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ r }) => r);
+    const worker = spawnCxg(['run', 'detector'], { CX_DETECTOR_GROUP: `${run}-detector`, METRICS_PORT: '0', LOG_LEVEL: 'warn' });
+    try {
+      await produceRecords(producer, serde, shuffled);
+      await pushWatermarks(run, shuffled);
+      // The reference is the CLI itself, reading the same events in their original order.
+      const file = join(mkdtempSync(join(tmpdir(), 'cxg-')), 'events.ndjson');
+      writeFileSync(file, ordered.map((r) => JSON.stringify({ topic: r.topic, value: r.value })).join('\n') + '\n');
+      const cli = spawnCxg(['replay', '--events', file, '--config', readEndpoints().configFile, '--json'], {});
+      const code = await new Promise((r) => cli.child.once('exit', r));
+      expect(code, cli.output()).toBe(0);
+      const doc = JSON.parse(cli.output()) as { signals: Array<Partial<JourneySignal>> };
+      expect(doc.signals.length).toBeGreaterThan(20);
+      const { byId } = await readSignals(run, doc.signals.length);
+      const streamed = [...byId.values()].map((s) => {
+        const { kind, contact_event_id, contact_id, prior_event_id, prior_id, customer_id, intent_family, contact_provider_id, prior_provider_id, gap_ms } = s;
+        return { kind, contact_event_id, contact_id, prior_event_id, prior_id, customer_id, intent_family, contact_provider_id, prior_provider_id, gap_ms };
+      });
+      const key = (s: Partial<JourneySignal>) => s.contact_event_id!;
+      expect(streamed.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(doc.signals.sort((a, b) => key(a).localeCompare(key(b))));
+    } finally {
+      worker.child.kill('SIGTERM');
+      await new Promise((r) => worker.child.once('exit', r));
+    }
+  }, 180_000);
+});
