@@ -86,14 +86,16 @@ export async function stackUp(opts: StackOptions = {}): Promise<StackEnv> {
     if (redis === 'reused') ctx.log(`redis: reusing the Redis that answers at ${ctx.env.REDIS_URL} (not started by cxg stack; down leaves it running)`);
 
     const artifacts = once(() => ensureArtifacts({ kafka: startKafka, registry: startRegistry }, ctx.log));
-    const need = (j: JavaRuntime | undefined): (() => JavaRuntime) => () => {
-      if (!j) throw new StackError('internal: Java was not resolved');
+    // resolved lazily: a service that is already running needs no Java lookup (each costs a JVM start)
+    const java = (preflight: JavaRuntime | undefined, find: () => JavaRuntime | undefined, hint: string) => (): JavaRuntime => {
+      const j = preflight ?? find();
+      if (!j) throw new StackError(hint);
       return j;
     };
     const results = await Promise.allSettled([
-      ctx.managed.kafka ? kafkaUp(ctx, need(java17 ?? findJava(KAFKA_MIN_JAVA)), artifacts) : Promise.resolve('external' as const),
+      ctx.managed.kafka ? kafkaUp(ctx, java(java17, () => findJava(KAFKA_MIN_JAVA), HINTS.java17), artifacts) : Promise.resolve('external' as const),
       ctx.managed.registry
-        ? registryUp(ctx, need(java21 ?? findJava(REGISTRY_MIN_JAVA, { overrideVar: 'CXG_REGISTRY_JAVA_HOME', preferNewest: true })), artifacts)
+        ? registryUp(ctx, java(java21, () => findJava(REGISTRY_MIN_JAVA, { overrideVar: 'CXG_REGISTRY_JAVA_HOME', preferNewest: true }), HINTS.java21), artifacts)
         : Promise.resolve('external' as const),
     ]);
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));

@@ -7,6 +7,7 @@ import { Socket, connect } from 'node:net';
 const API_METADATA = 3;
 const API_FIND_COORDINATOR = 10;
 const API_VERSIONS = 18;
+const API_INIT_PRODUCER_ID = 22;
 const CLIENT_ID = 'cxg-stack-probe';
 
 export interface ApiRange {
@@ -56,6 +57,12 @@ function str(s: string): Buffer {
 function int8(v: number): Buffer {
   const b = Buffer.alloc(1);
   b.writeInt8(v);
+  return b;
+}
+
+function int16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(v);
   return b;
 }
 
@@ -186,6 +193,18 @@ export class KafkaProbe {
     r.int32(); // throttle_time_ms
     return r.int16();
   }
+
+  /**
+   * InitProducerId v0/v1 (v2 is flexible) without a transactional id, as an idempotent producer sends it. Right after a
+   * start the broker answers COORDINATOR_LOAD_IN_PROGRESS until the controller hands it a block of
+   * producer ids; asking once here takes that wait (and kafkajs's logged retry) out of the first test.
+   */
+  async initProducerId(versions: Map<number, ApiRange>): Promise<number> {
+    const v = pick(versions, API_INIT_PRODUCER_ID, 0, 1);
+    const r = new Reader(await this.request(API_INIT_PRODUCER_ID, v, Buffer.concat([int16(-1), int32(60_000)])));
+    r.int32(); // throttle_time_ms
+    return r.int16();
+  }
 }
 
 function pick(versions: Map<number, ApiRange>, api: number, lo: number, hi: number): number {
@@ -200,10 +219,15 @@ function pick(versions: Map<number, ApiRange>, api: number, lo: number, hi: numb
 export const RETRIABLE_COORDINATOR_ERRORS = new Set([14, 15, 16]); // LOAD_IN_PROGRESS, NOT_AVAILABLE, NOT_COORDINATOR
 
 /**
- * One health round: ApiVersions + Metadata (our broker registered) + both coordinators ready.
+ * One health round: ApiVersions + Metadata (our broker registered) + both coordinators ready
+ * (+ with `producerIds`, a producer id can be handed out).
  * Throws with a reason when the broker is not serving yet.
  */
-export async function probeKafka(host: string, port: number, opts: { coordinators?: boolean; timeoutMs?: number } = {}): Promise<BrokerInfo> {
+export async function probeKafka(
+  host: string,
+  port: number,
+  opts: { coordinators?: boolean; producerIds?: boolean; timeoutMs?: number } = {},
+): Promise<BrokerInfo> {
   const p = new KafkaProbe(host, port, opts.timeoutMs ?? 3000);
   await p.connect();
   try {
@@ -218,6 +242,10 @@ export async function probeKafka(host: string, port: number, opts: { coordinator
         const code = await p.findCoordinator(apiVersions, key, type);
         if (code !== 0) throw new Error(`${what} not ready (error code ${code})`);
       }
+    }
+    if (opts.producerIds) {
+      const code = await p.initProducerId(apiVersions);
+      if (code !== 0) throw new Error(`producer ids not ready (error code ${code})`);
     }
     return { apiVersions, ...meta };
   } finally {

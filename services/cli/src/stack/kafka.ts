@@ -3,12 +3,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ArtifactPaths } from './artifacts.ts';
 import { LOOPBACK, PORT_VARIABLES } from './env.ts';
 import { probeKafka } from './kafka-probe.ts';
 import type { JavaRuntime } from './prereq.ts';
-import { isAlive, ownedPid, portOpen, portOwner, sleep, spawnDetached, StackError, tail, terminate, writePid } from './proc.ts';
+import { isAlive, ownedPid, portOpen, portOwner, rotateLog, sleep, spawnDetached, StackError, tail, terminate, writePid } from './proc.ts';
 import type { ServiceStatus, StackContext } from './types.ts';
 
 export function kafkaPaths(ctx: Pick<StackContext, 'state' | 'logs'>) {
@@ -121,6 +121,19 @@ function jvmArgs(p: ReturnType<typeof kafkaPaths>, libs: string): string[] {
   ];
 }
 
+/**
+ * Class-data sharing for the broker: the first run writes an archive of the classes it loaded when it
+ * exits, later runs map it (a faster start). Java 19+ does both with AutoCreateSharedArchive; on 17,
+ * ArchiveClassesAtExit writes it and SharedArchiveFile reads it. A stale archive is ignored by the JVM.
+ */
+function cdsArgs(a: ArtifactPaths, java: JavaRuntime): string[] {
+  if (process.env.CXG_STACK_CDS === '0') return [];
+  const file = join(a.cache, 'cds', `kafka-${a.kafkaVersion}-java${java.major}.jsa`);
+  mkdirSync(dirname(file), { recursive: true });
+  if (java.major >= 19) return ['-XX:+AutoCreateSharedArchive', `-XX:SharedArchiveFile=${file}`];
+  return existsSync(file) ? [`-XX:SharedArchiveFile=${file}`] : [`-XX:ArchiveClassesAtExit=${file}`];
+}
+
 function brokerHostPort(ctx: StackContext): { host: string; port: number } {
   const first = ctx.env.KAFKA_BROKERS.split(',')[0]!.trim();
   const i = first.lastIndexOf(':');
@@ -177,7 +190,8 @@ export async function kafkaUp(ctx: StackContext, java: () => JavaRuntime, artifa
   }
 
   const started = Date.now();
-  pid = spawnDetached(runtime.bin, [...jvmArgs(p, a.kafkaLibs), 'kafka.Kafka', p.props], { cwd: p.dir, logFile: p.out });
+  rotateLog(p.serverLog);
+  pid = spawnDetached(runtime.bin, [...cdsArgs(a, runtime), ...jvmArgs(p, a.kafkaLibs), 'kafka.Kafka', p.props], { cwd: p.dir, logFile: p.out });
   writePid(p.pidFile, pid);
   ctx.log(`kafka: starting Kafka ${a.kafkaVersion} (pid ${pid}, Java ${runtime.major}) on ${ctx.env.KAFKA_BROKERS}`);
   await waitHealthy(ctx, pid, started);
@@ -194,7 +208,7 @@ async function waitHealthy(ctx: StackContext, pid: number, started: number): Pro
       throw new StackError(`kafka: the broker (pid ${pid}) exited during start-up. Last lines of ${p.serverLog}:\n${tail(p.serverLog)}\n${tail(p.out, 5)}`);
     }
     try {
-      await probeKafka(host, port, { timeoutMs: 2000 });
+      await probeKafka(host, port, { timeoutMs: 2000, producerIds: true });
       ctx.log(`kafka: healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return;
     } catch (e) {
