@@ -1,0 +1,191 @@
+/**
+ * The accruals worker's batch logic (SPEC section 5, ARCHITECTURE.md "Streaming rules"):
+ * validate → judge duplicates against the facts in ClickHouse → write facts → (on the next tick)
+ * re-rate every (contract, day) the new facts touch, plus the days the watermark newly reaches,
+ * finalises or closes → save the watermark → release the offsets, which the runner commits.
+ * Storage first, offsets last.
+ *
+ * Exactly-once effect: every effect is an idempotent write (facts by id, ledger lines by
+ * accrual_id with a newer version of a recomputation from all facts). A fact row remembers where
+ * it was accepted, so a batch re-read after a crash is told apart from a real duplicate: its
+ * records are accepted again and their days re-rated, in case the crash came before the rating.
+ */
+import {
+  InMemoryDedupeStore,
+  SignalKindValues,
+  TOPICS,
+  eventTimeOf,
+  judge,
+  localDateOf,
+  monthOf,
+  validateEvent,
+  type ContactEvent,
+  type ContractsConfig,
+  type InputTopic,
+  type JourneySignal,
+} from '@cxg/engine';
+import type { BatchContext, BatchHandler, Consumed, Logger, TopicPartitionOffset } from '@cxg/platform';
+import type { ClickHouseClient } from './clickhouse.ts';
+import { insertFacts, insertSignals, lookupStored, type AcceptedFact } from './facts.ts';
+import { monthToDate, readWatermark, saveWatermark } from './ledger.ts';
+import type { AccrualsMetrics } from './metrics.ts';
+import { DirtyDays, touchByEvent, touchBySignal, watermarkDays } from './plan.ts';
+import { rateDays } from './rating.ts';
+import type { VersionClock } from './version.ts';
+
+export const ACCRUALS_TOPICS = [TOPICS.contacts, TOPICS.web, TOPICS.customers, TOPICS.signals] as const;
+
+export interface AccrualsDeps {
+  client: ClickHouseClient;
+  config: ContractsConfig;
+  metrics: AccrualsMetrics;
+  versions: VersionClock;
+  log: Logger;
+  now(): number;
+  /** Rate after every batch instead of on the next tick (tests, and very low volumes). */
+  rateEveryBatch?: boolean;
+}
+
+/** Signals come from our own detector; a shape check keeps a foreign record from breaking rating. */
+function isSignal(v: unknown): v is JourneySignal {
+  const s = v as Partial<JourneySignal> | null;
+  return (
+    typeof s === 'object' && s !== null &&
+    typeof s.signal_id === 'string' && s.signal_id !== '' &&
+    (SignalKindValues as readonly unknown[]).includes(s.kind) &&
+    typeof s.contact_provider_id === 'string' && (s.prior_provider_id === null || typeof s.prior_provider_id === 'string') &&
+    typeof s.intent_family === 'string' && Number.isSafeInteger(s.contact_ended_at) && Number.isSafeInteger(s.prior_ended_at)
+  );
+}
+
+export class AccrualsHandler implements BatchHandler {
+  /** The watermark the ledger was last rated at (durable in accrual_state). */
+  private watermark: number | null = null;
+  /** The watermark including stored but not yet rated records. */
+  private seen: number | null = null;
+  private dirty = new DirtyDays();
+  /** Offsets of stored batches, committed once their days are rated. */
+  private readonly pending = new Map<string, TopicPartitionOffset>();
+
+  constructor(private readonly deps: AccrualsDeps) {}
+
+  /** Loads the durable watermark; call before the first batch. */
+  async init(): Promise<void> {
+    this.watermark = this.seen = await readWatermark(this.deps.client);
+    if (this.watermark !== null) this.deps.metrics.watermarkSeconds.set(this.watermark / 1000);
+  }
+
+  get watermarkMs(): number | null {
+    return this.watermark;
+  }
+
+  /**
+   * Stores the batch's facts and marks the days they touch. Rating is coalesced: it runs on the
+   * next tick for everything stored since the last one (a rating costs about the same for one
+   * record as for thousands), and only then are the offsets released for commit.
+   */
+  async onBatch(records: Consumed[], ctx: BatchContext): Promise<TopicPartitionOffset[]> {
+    if (ctx.topic === TOPICS.signals) await this.storeSignals(records, ctx);
+    else await this.storeFacts(records, ctx);
+    this.pending.set(`${ctx.topic}:${ctx.partition}`, { topic: ctx.topic, partition: ctx.partition, offset: ctx.nextOffset });
+    return this.deps.rateEveryBatch ? this.flush('batch') : [];
+  }
+
+  async onTick(): Promise<TopicPartitionOffset[]> {
+    return this.pending.size > 0 ? this.flush('tick') : [];
+  }
+
+  onAssign(): void {
+    // Uncommitted batches are re-read from the committed offsets after a rebalance (their facts
+    // are then accepted again, being the same deliveries); the dirty days stay marked.
+    this.pending.clear();
+  }
+
+  /** Rates what was stored since the last flush, saves the watermark, and releases the offsets. */
+  async flush(trigger: 'batch' | 'tick' = 'tick'): Promise<TopicPartitionOffset[]> {
+    const dirty = this.dirty;
+    this.dirty = new DirtyDays();
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    await this.rate(dirty, this.seen, trigger);
+    return offsets;
+  }
+
+  private async storeSignals(records: Consumed[], ctx: BatchContext): Promise<void> {
+    const signals: JourneySignal[] = [];
+    for (const r of records) {
+      if (isSignal(r.value)) signals.push(r.value);
+      else ctx.reject(r, 'wrong_type', 'not a JourneySignal');
+    }
+    await insertSignals(this.deps.client, signals, this.deps.versions.next());
+    for (const s of signals) touchBySignal(this.dirty, this.deps.config, s);
+    this.deps.metrics.events.inc({ topic: ctx.topic, result: 'accepted' }, signals.length);
+  }
+
+  /** Judges and writes one input batch, raising the seen watermark by its accepted records. */
+  private async storeFacts(records: Consumed[], ctx: BatchContext): Promise<void> {
+    const { client, config, metrics } = this.deps;
+    const now = this.deps.now();
+    const topic = ctx.topic as InputTopic;
+    const judged = records.map((r) => ({ r, v: validateEvent(topic, r.value, now) }));
+    const eventIds = new Set<string>();
+    const contactIds = new Set<string>();
+    for (const { v } of judged) {
+      if (v.event === undefined) continue;
+      eventIds.add(v.event.event_id);
+      if (topic === TOPICS.contacts) contactIds.add((v.event as ContactEvent).contact_id);
+    }
+    const stored = await lookupStored(client, topic, [...eventIds], [...contactIds]);
+    const batch = new InMemoryDedupeStore();
+    const accepted: AcceptedFact[] = [];
+    for (const { r, v } of judged) {
+      const source = `${topic}/${r.partition}/${r.offset}`;
+      const verdict = judge(topic, v, {
+        isAccepted: (t, id) => batch.isAccepted(t, id) || (stored.events.has(id) && stored.events.get(id) !== source),
+        contactOwner: (cid) => batch.contactOwner(cid) ?? stored.contactOwners.get(cid),
+      });
+      if (verdict.result === 'rejected') {
+        ctx.reject(r, verdict.reason, verdict.message);
+        continue;
+      }
+      metrics.events.inc({ topic, result: verdict.result });
+      if (verdict.result === 'duplicate') continue;
+      batch.remember(topic, verdict.event);
+      accepted.push({ topic, event: verdict.event, source });
+      const t = eventTimeOf(verdict.event);
+      metrics.processingLagSeconds.observe({ worker: 'accruals' }, Math.max(0, (now - t) / 1000));
+      if (this.seen === null || t > this.seen) this.seen = t;
+    }
+    await insertFacts(client, accepted, this.deps.versions.next());
+    for (const a of accepted) touchByEvent(this.dirty, config, topic, a.event, this.seen!);
+  }
+
+  /** Re-rates the dirty days and the days the watermark move reaches, then saves the watermark. */
+  private async rate(dirty: DirtyDays, watermark: number | null, trigger: 'batch' | 'tick'): Promise<void> {
+    if (watermark === null) return; // nothing accepted yet: no day is ratable
+    const { client, config, metrics, versions, log } = this.deps;
+    const end = metrics.ratingSeconds.startTimer();
+    const latenessMs = config.detection.allowed_lateness_ms;
+    let days = 0;
+    for (const c of config.contracts) {
+      const dates = [...dirty.dates(c.id), ...watermarkDays(c, this.watermark, watermark, latenessMs)];
+      if (dates.length > 0) days += (await rateDays(client, config, c, dates, watermark, { versions })).days;
+    }
+    if (watermark !== this.watermark) {
+      await saveWatermark(client, watermark);
+      this.watermark = watermark;
+      metrics.watermarkSeconds.set(watermark / 1000);
+    }
+    if (days > 0) await this.updateGauge(watermark);
+    const seconds = end({ trigger });
+    if (days > 0) log.debug({ days, seconds }, 'rated');
+  }
+
+  private async updateGauge(watermark: number): Promise<void> {
+    const { client, config, metrics } = this.deps;
+    const months = config.contracts.map((c) => ({ contractId: c.id, month: monthOf(localDateOf(watermark, c.timezone)) }));
+    const totals = await monthToDate(client, months);
+    metrics.accrualCents.reset();
+    for (const t of totals) metrics.accrualCents.set({ contract: t.contract_id, line_type: t.line_type }, t.cents);
+  }
+}
