@@ -4,6 +4,7 @@ import { startDetector } from '@cxg/detector';
 
 const WORKERS = {
   detector: startDetector,
+  kpi: () => import('@cxg/kpi').then((m) => m.startKpi()),
 } as const;
 type WorkerName = keyof typeof WORKERS;
 

@@ -1,0 +1,54 @@
+/**
+ * Redis key layout of the KPI worker. Everything of one input partition shares the hash tag
+ * `{p<n>}`: inputs are keyed by customer and co-partitioned, so a record, its duplicates and the
+ * offsets that say what was applied live in one slot and one Lua call updates them together.
+ */
+import type { Granularity } from '@cxg/engine';
+
+export const DEFAULT_KEY_PREFIX = 'cx:kpi:';
+
+export class KpiKeys {
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {}
+
+  private part(partition: number): string {
+    return `${this.prefix}{p${partition}}`;
+  }
+
+  /** Counter hash of one minute (`m`) or hour (`h`) bucket of one partition. */
+  bucket(partition: number, granularity: Granularity, bucket: number): string {
+    return `${this.part(partition)}:${granularity}:${bucket}`;
+  }
+
+  /** Duplicate markers written on one wall-clock day (epoch day number). */
+  seen(partition: number, day: number): string {
+    return `${this.part(partition)}:seen:${day}`;
+  }
+
+  /** Hash: topic → last applied offset. */
+  applied(partition: number): string {
+    return `${this.part(partition)}:applied`;
+  }
+
+  /** Greatest event time applied on the partition (all its topics), epoch ms. */
+  watermark(partition: number): string {
+    return `${this.part(partition)}:watermark`;
+  }
+
+  /** Set of partition numbers that have state, so readers know what to sum over. */
+  partitions(): string {
+    return `${this.prefix}partitions`;
+  }
+
+  /** Hash: alert key → `<state>|<seq>`. */
+  alerts(): string {
+    return `${this.prefix}alerts`;
+  }
+}
+
+/** Duplicate-marker fields; the short topic letter keeps ids of different topics apart. */
+export const markerField = {
+  contact: (eventId: string) => `c|${eventId}`,
+  journey: (eventId: string) => `w|${eventId}`,
+  signal: (signalId: string) => `s|${signalId}`,
+  contactId: (contactId: string) => `cid|${contactId}`,
+};

@@ -1,0 +1,70 @@
+import { Redis } from 'ioredis';
+import { bucketIds, foldBuckets, windowBuckets, type CounterSet, type Granularity, type KpiWindow } from '@cxg/engine';
+import { KpiKeys } from './keys.ts';
+import { execPipeline } from './lua.ts';
+
+/** Counters of each asked window, relative to the store's watermark. */
+export interface WindowCounters {
+  /** The store's watermark: the greatest event time applied on any partition. */
+  watermarkMs: number;
+  windows: Map<KpiWindow, CounterSet>;
+}
+
+/**
+ * Reads rolling windows over every partition's buckets: the partitions and their watermarks, then
+ * per partition one pipelined HGETALL over the union of the windows' buckets.
+ * Shared by the worker (metrics, alerts, /kpis) and `cxg kpis`.
+ */
+export class KpiReader {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: KpiKeys,
+  ) {}
+
+  /** Null when nothing was applied yet. */
+  async read(windows: readonly KpiWindow[]): Promise<WindowCounters | null> {
+    const partitions = (await this.redis.smembers(this.keys.partitions())).map(Number).sort((a, b) => a - b);
+    if (partitions.length === 0) return null;
+    // One pipeline per partition: all of a partition's keys share its hash tag, so this works on a
+    // Redis Cluster as well; the partitions run concurrently.
+    const marks = (await Promise.all(partitions.map((p) => this.redis.get(this.keys.watermark(p))))).filter((w): w is string => w !== null).map(Number);
+    if (marks.length === 0) return null;
+    const watermarkMs = Math.max(...marks);
+
+    const ranges = windows.map((w) => ({ window: w, range: windowBuckets(w, watermarkMs) }));
+    const wanted = new Map<string, { granularity: Granularity; bucket: number }>();
+    for (const { range } of ranges) for (const b of bucketIds(range)) wanted.set(`${range.granularity}${b}`, { granularity: range.granularity, bucket: b });
+    const order = [...wanted.entries()];
+    const perPartition = await Promise.all(
+      partitions.map(async (part) => {
+        const p = this.redis.pipeline();
+        for (const [, { granularity, bucket }] of order) p.hgetall(this.keys.bucket(part, granularity, bucket));
+        return (await execPipeline(p)) as Array<Record<string, string>>;
+      }),
+    );
+    const hashes = new Map<string, Array<Record<string, string>>>();
+    order.forEach(([id], i) => hashes.set(id, perPartition.map((res) => res[i]!)));
+
+    const out = new Map<KpiWindow, CounterSet>();
+    for (const { window, range } of ranges) {
+      out.set(window, foldBuckets(bucketIds(range).flatMap((b) => hashes.get(`${range.granularity}${b}`) ?? [])));
+    }
+    return { watermarkMs, windows: out };
+  }
+}
+
+/**
+ * A reader on its own connection that fails fast (one retry, short timeouts) instead of queueing
+ * commands while Redis is away: for commands such as `cxg kpis`, where a person is waiting.
+ */
+export async function connectKpiReader(redisUrl: string, keyPrefix: string): Promise<{ reader: KpiReader; close(): void }> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null, enableOfflineQueue: false });
+  redis.on('error', () => undefined); // reported by connect() or the failing command instead
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redisUrl} (${(err as Error).message}); set REDIS_URL`, { cause: err });
+  }
+  return { reader: new KpiReader(redis, new KpiKeys(keyPrefix)), close: () => redis.disconnect() };
+}
