@@ -9,6 +9,7 @@ const API_FIND_COORDINATOR = 10;
 const API_VERSIONS = 18;
 const API_INIT_PRODUCER_ID = 22;
 const CLIENT_ID = 'cxg-stack-probe';
+const API_NAMES: Record<number, string> = { 3: 'Metadata', 10: 'FindCoordinator', 18: 'ApiVersions', 22: 'InitProducerId' };
 
 export interface ApiRange {
   min: number;
@@ -135,7 +136,7 @@ export class KafkaProbe {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = undefined;
-        reject(new Error(`no answer to api ${apiKey} v${version} within ${this.timeoutMs} ms`));
+        reject(new Error(`no answer to a Kafka ${API_NAMES[apiKey] ?? `api ${apiKey}`} v${version} request within ${this.timeoutMs} ms (is it Kafka?)`));
       }, this.timeoutMs);
       this.pending = {
         id,

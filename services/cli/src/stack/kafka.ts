@@ -2,13 +2,13 @@
 // State: .cxg/stack/kafka/{server.properties, log4j2.properties, data/, kafka.pid}; logs in .cxg/stack/logs.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArtifactPaths } from './artifacts.ts';
 import { LOOPBACK, PORT_VARIABLES } from './env.ts';
 import { probeKafka } from './kafka-probe.ts';
 import type { JavaRuntime } from './prereq.ts';
-import { isAlive, ownedPid, portOpen, portOwner, rotateLog, sleep, spawnDetached, StackError, tail, terminate, writePid } from './proc.ts';
+import { isAlive, ownedPid, portOpen, portOwner, portsChanged, removePidFiles, rotateLog, sleep, spawnDetached, StackError, tail, terminate, writePid, writePorts } from './proc.ts';
 import type { ServiceStatus, StackContext } from './types.ts';
 
 export function kafkaPaths(ctx: Pick<StackContext, 'state' | 'logs'>) {
@@ -134,6 +134,8 @@ function cdsArgs(a: ArtifactPaths, java: JavaRuntime): string[] {
   return existsSync(file) ? [`-XX:SharedArchiveFile=${file}`] : [`-XX:ArchiveClassesAtExit=${file}`];
 }
 
+const kafkaPorts = (ctx: StackContext): Record<string, number> => ({ broker: ctx.ports.kafka, controller: ctx.ports.kafkaController });
+
 function brokerHostPort(ctx: StackContext): { host: string; port: number } {
   const first = ctx.env.KAFKA_BROKERS.split(',')[0]!.trim();
   const i = first.lastIndexOf(':');
@@ -150,6 +152,8 @@ export async function kafkaStatus(ctx: StackContext): Promise<ServiceStatus> {
     return { ...base, state: 'healthy', detail: `cluster ${info.clusterId ?? '?'}` };
   } catch (e) {
     const open = await portOpen(port, host);
+    const changed = pid !== undefined ? portsChanged(kafkaPaths(ctx).pidFile, kafkaPorts(ctx)) : undefined;
+    if (changed) return { ...base, state: 'unhealthy', detail: `ours runs with other ports: ${changed}` };
     if (pid !== undefined || open) return { ...base, state: 'unhealthy', detail: (e as Error).message };
     return base;
   }
@@ -161,6 +165,8 @@ export async function kafkaUp(ctx: StackContext, java: () => JavaRuntime, artifa
   const { host, port } = brokerHostPort(ctx);
   let pid = kafkaPid(ctx);
   if (pid !== undefined) {
+    const changed = portsChanged(p.pidFile, kafkaPorts(ctx));
+    if (changed) throw new StackError(`kafka: ours runs (pid ${pid}) with other ports than configured now: ${changed}; run \`cxg stack down\` first`);
     try {
       await probeKafka(host, port, { timeoutMs: 2000 });
       return 'running';
@@ -193,6 +199,7 @@ export async function kafkaUp(ctx: StackContext, java: () => JavaRuntime, artifa
   rotateLog(p.serverLog);
   pid = spawnDetached(runtime.bin, [...cdsArgs(a, runtime), ...jvmArgs(p, a.kafkaLibs), 'kafka.Kafka', p.props], { cwd: p.dir, logFile: p.out });
   writePid(p.pidFile, pid);
+  writePorts(p.pidFile, kafkaPorts(ctx));
   ctx.log(`kafka: starting Kafka ${a.kafkaVersion} (pid ${pid}, Java ${runtime.major}) on ${ctx.env.KAFKA_BROKERS}`);
   await waitHealthy(ctx, pid, started);
   return 'started';
@@ -229,7 +236,7 @@ export async function kafkaDown(ctx: StackContext): Promise<'stopped' | 'killed'
   // a controlled shutdown of one node takes a few seconds; give it time before SIGKILL
   const how = await terminate(pid, 45_000);
   ctx.log(`kafka: ${how}`);
-  rmSync(p.pidFile, { force: true });
+  removePidFiles(p.pidFile);
   return how;
 }
 

@@ -214,3 +214,28 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, log: (line
     if (readPid(file) === process.pid) rmSync(file, { force: true });
   }
 }
+
+/** The ports a service of ours was started with, kept beside its pid file. */
+export function writePorts(pidFile: string, ports: Record<string, number>): void {
+  writeFileSync(`${pidFile}.ports.json`, `${JSON.stringify(ports)}\n`);
+}
+
+/**
+ * When a service of ours runs with other ports than the configuration now asks for (someone changed
+ * CXG_*_PORT or a URL between `up` and now), a description like "broker 9092 (now 19092)".
+ */
+export function portsChanged(pidFile: string, want: Record<string, number>): string | undefined {
+  let had: Record<string, number>;
+  try {
+    had = JSON.parse(readFileSync(`${pidFile}.ports.json`, 'utf8')) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
+  const diffs = Object.entries(want).filter(([k, v]) => had[k] !== undefined && had[k] !== v).map(([k, v]) => `${k} ${had[k]} (now ${v})`);
+  return diffs.length ? diffs.join(', ') : undefined;
+}
+
+export function removePidFiles(pidFile: string): void {
+  rmSync(pidFile, { force: true });
+  rmSync(`${pidFile}.ports.json`, { force: true });
+}

@@ -2,13 +2,13 @@
 // redis-server daemonized with its data (append-only file) under .cxg/stack/redis. Only a Redis we
 // started (our pid file, still that process) is ever stopped by `cxg stack down`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { PORT_VARIABLES, redisTarget } from './env.ts';
 import { findRedisServer, HINTS } from './prereq.ts';
-import { ownedPid, portOpen, portOwner, readPid, sleep, StackError, tail, terminate } from './proc.ts';
+import { ownedPid, portOpen, portOwner, portsChanged, readPid, removePidFiles, sleep, StackError, tail, terminate, writePorts } from './proc.ts';
 import type { ServiceStatus, StackContext } from './types.ts';
 
 export function redisPaths(ctx: Pick<StackContext, 'state' | 'logs'>) {
@@ -17,9 +17,9 @@ export function redisPaths(ctx: Pick<StackContext, 'state' | 'logs'>) {
 }
 
 export function redisPid(ctx: StackContext): number | undefined {
-  const { port } = redisTarget(ctx.env.REDIS_URL);
-  // redis-server sets its process title to "redis-server 127.0.0.1:<port>"
-  return ownedPid(redisPaths(ctx).pidFile, (argv) => (argv[0] ?? '').includes('redis-server') && argv.join(' ').includes(`:${port}`));
+  // redis-server writes this pid file itself and removes it on a clean shutdown; its process title is
+  // "redis-server 127.0.0.1:<port>"
+  return ownedPid(redisPaths(ctx).pidFile, (argv) => (argv[0] ?? '').includes('redis-server'));
 }
 
 function encode(args: string[]): string {
@@ -73,6 +73,12 @@ export async function redisStatus(ctx: StackContext): Promise<ServiceStatus> {
   const base: ServiceStatus = { service: 'redis', url: ctx.env.REDIS_URL, state: 'down', startedByUs: pid !== undefined, managed: ctx.managed.redis };
   if (pid !== undefined) base.pid = pid;
   const h = await health(ctx);
+  const changed = pid !== undefined ? portsChanged(redisPaths(ctx).pidFile, { port: redisTarget(ctx.env.REDIS_URL).port }) : undefined;
+  if (changed) {
+    // ours runs elsewhere; what answers at REDIS_URL (if anything) is not ours
+    const { pid: _ours, ...rest } = base;
+    return { ...rest, state: h.ok ? 'healthy' : 'down', startedByUs: false, detail: `the redis-server we started (pid ${pid}) runs on another port: ${changed}` };
+  }
   if (h.ok) return { ...base, state: 'healthy', detail: pid !== undefined ? 'started by cxg stack' : 'found running' };
   if (h.reply !== undefined) return { ...base, state: 'unhealthy', detail: `PING answered ${h.reply}` };
   return pid !== undefined ? { ...base, state: 'unhealthy', detail: h.error ?? 'no answer' } : base;
@@ -83,6 +89,8 @@ export async function redisUp(ctx: StackContext): Promise<'reused' | 'running' |
   const t = redisTarget(ctx.env.REDIS_URL);
   const h = await health(ctx);
   const ours = ctx.managed.redis ? redisPid(ctx) : undefined;
+  const changed = ours !== undefined ? portsChanged(redisPaths(ctx).pidFile, { port: t.port }) : undefined;
+  if (changed) throw new StackError(`redis: ours runs (pid ${ours}) with another port than REDIS_URL names now: ${changed}; run \`cxg stack down\` first`);
   if (h.ok) return ours !== undefined ? 'running' : 'reused';
   if (h.reply !== undefined) {
     const hint = /NOAUTH|WRONGPASS|invalid password/i.test(h.reply) ? ' (put the password in REDIS_URL: redis://:PASSWORD@host:port)' : '';
@@ -115,6 +123,7 @@ export async function redisUp(ctx: StackContext): Promise<'reused' | 'running' |
     if (Date.now() > deadline) throw new StackError(`redis-server started but does not answer PING on port ${t.port}; see ${p.log}\n${tail(p.log, 5)}`);
     await sleep(100);
   }
+  writePorts(p.pidFile, { port: t.port });
   ctx.log(`redis: started redis-server (pid ${readPid(p.pidFile) ?? '?'}) on ${ctx.env.REDIS_URL}, data in ${p.dir}`);
   return 'started';
 }
@@ -125,6 +134,6 @@ export async function redisDown(ctx: StackContext): Promise<'stopped' | 'killed'
   ctx.log(`redis: stopping pid ${pid} (started by cxg stack)`);
   const how = await terminate(pid, 15_000);
   ctx.log(`redis: ${how}`);
-  rmSync(redisPaths(ctx).pidFile, { force: true });
+  removePidFiles(redisPaths(ctx).pidFile);
   return how;
 }

@@ -2,13 +2,13 @@
 // /apis/ccompat/v7. Storage: Apicurio's SQL storage on an H2 *file* database in .cxg/stack/registry/data,
 // so schemas survive a registry restart (the default is in-memory H2, which would forget the ids that
 // records in Kafka carry). Global compatibility rule: BACKWARD.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactPaths } from './artifacts.ts';
 import { LOOPBACK, PORT_VARIABLES } from './env.ts';
 import { portTaken } from './kafka.ts';
 import type { JavaRuntime } from './prereq.ts';
-import { isAlive, ownedPid, portOpen, sleep, spawnDetached, StackError, tail, terminate, writePid } from './proc.ts';
+import { isAlive, ownedPid, portOpen, portsChanged, removePidFiles, sleep, spawnDetached, StackError, tail, terminate, writePid, writePorts } from './proc.ts';
 import type { ServiceStatus, StackContext } from './types.ts';
 
 export const GLOBAL_COMPATIBILITY = 'BACKWARD';
@@ -23,6 +23,8 @@ export function registryPaths(ctx: Pick<StackContext, 'state' | 'logs'>) {
     out: join(ctx.logs, 'registry.log'),
   };
 }
+
+const registryPorts = (ctx: StackContext): Record<string, number> => ({ http: ctx.ports.registry, management: ctx.ports.registryManagement });
 
 const marker = (dir: string): string => `-Dcxg.stack=${dir}`;
 
@@ -105,6 +107,8 @@ export async function registryStatus(ctx: StackContext): Promise<ServiceStatus> 
   } catch (e) {
     const u = new URL(ctx.env.SCHEMA_REGISTRY_URL);
     const open = await portOpen(Number(u.port || (u.protocol === 'https:' ? 443 : 80)), u.hostname);
+    const changed = pid !== undefined ? portsChanged(registryPaths(ctx).pidFile, registryPorts(ctx)) : undefined;
+    if (changed) return { ...base, state: 'unhealthy', detail: `ours runs with other ports: ${changed}` };
     if (pid !== undefined || open) return { ...base, state: 'unhealthy', detail: (e as Error).message };
     return base;
   }
@@ -114,6 +118,8 @@ export async function registryUp(ctx: StackContext, java: () => JavaRuntime, art
   const p = registryPaths(ctx);
   let pid = registryPid(ctx);
   if (pid !== undefined) {
+    const changed = portsChanged(p.pidFile, registryPorts(ctx));
+    if (changed) throw new StackError(`registry: ours runs (pid ${pid}) with other ports than configured now: ${changed}; run \`cxg stack down\` first`);
     try {
       await probe(ctx);
       return 'running';
@@ -134,6 +140,7 @@ export async function registryUp(ctx: StackContext, java: () => JavaRuntime, art
   const started = Date.now();
   pid = spawnDetached(runtime.bin, jvmArgs(ctx, p, a, runtime), { cwd: p.dir, logFile: p.out });
   writePid(p.pidFile, pid);
+  writePorts(p.pidFile, registryPorts(ctx));
   ctx.log(`registry: starting Apicurio Registry ${a.apicurioVersion} (pid ${pid}, Java ${runtime.major}) on ${ctx.env.SCHEMA_REGISTRY_URL}`);
   await waitHealthy(ctx, pid, started);
   return 'started';
@@ -164,6 +171,6 @@ export async function registryDown(ctx: StackContext): Promise<'stopped' | 'kill
   ctx.log(`registry: stopping pid ${pid}`);
   const how = await terminate(pid, 30_000);
   ctx.log(`registry: ${how}`);
-  rmSync(p.pidFile, { force: true });
+  removePidFiles(p.pidFile);
   return how;
 }
