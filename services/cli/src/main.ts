@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import * as config from './commands/config.ts';
+import * as kpis from './commands/kpis.ts';
 import * as replay from './commands/replay.ts';
 import * as run from './commands/run.ts';
 import * as simulate from './commands/simulate.ts';
+import * as stack from './commands/stack.ts';
 import * as topics from './commands/topics.ts';
 
 const program = new Command('cxg')
@@ -11,6 +13,6 @@ const program = new Command('cxg')
   .enablePositionalOptions();
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [topics, simulate, run, replay, config]) m.register(program);
+for (const m of [stack, topics, simulate, run, replay, kpis, config]) m.register(program);
 
 await program.parseAsync(process.argv);
