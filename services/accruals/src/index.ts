@@ -8,3 +8,6 @@ export * from './version.ts';
 export * from './metrics.ts';
 export * from './handler.ts';
 export * from './main.ts';
+export * from './monthly.ts';
+export * from './statement.ts';
+export * from './evidence.ts';

@@ -1,18 +1,75 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { ConfigError, detectionSettingsOf, replay, type ReplayRejection, type ReplayResult } from '@cxg/engine';
+import {
+  ChannelValues,
+  ConfigError,
+  Decimal,
+  LINE_TYPES,
+  compareCodePoints,
+  detectionSettingsOf,
+  kpiValues,
+  replay,
+  type ReplayRejection,
+  type ReplayResult,
+} from '@cxg/engine';
 import { loadContractsConfig, readEndpoints } from '@cxg/platform';
+import { DatabaseInUseError, formatCents, type ProviderMonth, type StoredLine } from '@cxg/accruals';
 import { progressBar } from '@cxg/simulator';
 import { readReplayFiles, UnreadableInputError } from '../replay/ndjson.ts';
+import { DEFAULT_REPLAY_CLICKHOUSE, ReplayTargetError, replayAccruals } from '../replay/accruals.ts';
+import { stepProgress } from '../replay/progress.ts';
 
 interface ReplayOptions {
   events: string[];
   config?: string;
+  clickhouse: string;
   json?: boolean;
 }
 
-/** The SPEC section 6 JSON document; signals keep the fields of its example, in its order. */
-export function replayDocument(result: ReplayResult, undecodable: ReplayRejection[]) {
+const typeRank = (t: string) => (LINE_TYPES as readonly string[]).indexOf(t);
+const channelRank = (c: string | null) => (c === null ? -1 : (ChannelValues as readonly string[]).indexOf(c));
+
+/** SPEC section 6 accrual fields; lines whose quantity and amount are both 0 are left out (SPEC section 5 allows it). */
+export function accrualsDocument(lines: readonly StoredLine[]) {
+  return lines
+    .filter((l) => l.amount_cents !== 0 || !Decimal.fromDecimalString(l.quantity).isZero())
+    .sort(
+      (a, b) =>
+        compareCodePoints(a.contract_id, b.contract_id) || compareCodePoints(a.date, b.date) || typeRank(a.line_type) - typeRank(b.line_type) || channelRank(a.channel) - channelRank(b.channel),
+    )
+    .map((l) => ({
+      contract_id: l.contract_id,
+      provider_id: l.provider_id,
+      date: l.date,
+      line_type: l.line_type,
+      channel: l.channel,
+      quantity: Number(l.quantity),
+      amount_cents: l.amount_cents,
+      status: l.status,
+    }));
+}
+
+/** SPEC section 6 monthly_kpis: the engine's kpiValues over each provider's month counters. */
+export function monthlyKpisDocument(months: readonly ProviderMonth[]) {
+  return months.map((m) => {
+    const v = kpiValues(m.counters);
+    return {
+      provider_id: m.provider_id,
+      month: m.month,
+      answered: Number(m.counters.answered),
+      repeat_rate: v.repeat_rate,
+      fcr_rate: v.fcr_rate,
+      csat_top2: v.csat_top2,
+      service_level: v.service_level,
+      abandon_rate: v.abandon_rate,
+      aht_seconds: v.aht_seconds,
+      switch_share: v.switch_share,
+    };
+  });
+}
+
+/** The SPEC section 6 JSON document, fields in the order of its example. */
+export function replayDocument(result: ReplayResult, undecodable: ReplayRejection[], lines: readonly StoredLine[] = [], months: readonly ProviderMonth[] = []) {
   const rejected = [...result.rejected, ...undecodable].sort((a, b) => a.line - b.line);
   return {
     signals: result.signals.map((s) => ({
@@ -27,12 +84,16 @@ export function replayDocument(result: ReplayResult, undecodable: ReplayRejectio
       prior_provider_id: s.prior_provider_id,
       gap_ms: s.gap_ms,
     })),
+    accruals: accrualsDocument(lines),
+    monthly_kpis: monthlyKpisDocument(months),
     rejected,
     duplicates: result.duplicates,
   };
 }
 
-function printTables(doc: ReturnType<typeof replayDocument>, accepted: number): void {
+const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)} %`);
+
+function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, clickhouse: string): void {
   const kinds = new Table({ head: ['signal', 'contact provider', 'charged to (prior provider)', 'count'] });
   const counts = new Map<string, number>();
   for (const s of doc.signals) {
@@ -44,21 +105,57 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number): 
   const byReason = new Map<string, number>();
   for (const r of doc.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
   for (const [r, n] of [...byReason].sort()) reasons.push([r, n]);
-  console.log(`${accepted} accepted, ${doc.duplicates} duplicates, ${doc.rejected.length} rejected, ${doc.signals.length} signals`);
+
+  // Accruals per contract, month and line type: the statement's totals (cxg statement has the days).
+  const sums = new Map<string, { cents: number; lines: number; final: boolean }>();
+  for (const l of doc.accruals) {
+    const k = `${l.contract_id}\u0000${l.date.slice(0, 7)}\u0000${l.line_type}${l.channel ? ` ${l.channel}` : ''}`;
+    const s = sums.get(k) ?? { cents: 0, lines: 0, final: true };
+    s.cents += l.amount_cents;
+    s.lines++;
+    s.final &&= l.status === 'final';
+    sums.set(k, s);
+  }
+  const accruals = new Table({ head: ['contract', 'month', 'line', 'lines', 'amount', 'status'], colAligns: ['left', 'left', 'left', 'right', 'right', 'left'] });
+  for (const [k, s] of sums) accruals.push([...k.split('\u0000'), s.lines, formatCents(s.cents), s.final ? 'final' : 'provisional']);
+  const kpis = new Table({
+    head: ['provider', 'month', 'answered', 'repeat', 'fcr', 'csat top2', 'service level', 'abandon', 'aht s', 'switch share'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  });
+  for (const m of doc.monthly_kpis) {
+    kpis.push([m.provider_id, m.month, m.answered, pct(m.repeat_rate), pct(m.fcr_rate), pct(m.csat_top2), pct(m.service_level), pct(m.abandon_rate), m.aht_seconds?.toFixed(1) ?? '-', pct(m.switch_share)]);
+  }
+  console.log(`${accepted} accepted, ${doc.duplicates} duplicates, ${doc.rejected.length} rejected, ${doc.signals.length} signals, ${doc.accruals.length} accrual lines (not 0)`);
   console.log(kinds.toString());
   if (byReason.size > 0) console.log(reasons.toString());
+  if (sums.size > 0) console.log(accruals.toString());
+  if (doc.monthly_kpis.length > 0) console.log(kpis.toString());
+  console.log(`ledger: ${clickhouse} (cxg statement --clickhouse ${clickhouse} --contract ID --month YYYY-MM)`);
 }
 
 export function register(program: Command): void {
   program
     .command('replay')
-    .description('run the engine over NDJSON event files without Kafka or Redis (SPEC section 6): the order-independent result')
+    .description('run the engine over NDJSON event files without Kafka or Redis (SPEC section 6): signals, accruals and monthly KPIs, the order-independent result')
     .requiredOption('--events <file...>', 'NDJSON files, one {"topic": ..., "value": {...}} per line, read in the order given')
     .option('--config <file>', 'contracts YAML (default: CX_CONFIG or config/contracts.yaml)')
-    .option('--json', 'print one JSON object {signals, rejected, duplicates} on stdout')
+    .option('--clickhouse <url>', 'where the replay writes facts and the accrual ledger: chdb://<dir> or http(s)://user:pass@host:port/db; emptied first', DEFAULT_REPLAY_CLICKHOUSE)
+    .option('--json', 'print one JSON object {signals, accruals, monthly_kpis, rejected, duplicates} on stdout')
     .addHelpText(
       'after',
-      '\nExit codes: 0 when it ran (rejected records are reported, not fatal); 2 for an unreadable file or an invalid config.\nA progress bar is drawn on stderr when it is a terminal.',
+      `
+Accruals: the accepted facts and the signals are written to ClickHouse and every contract day up
+to the replay's watermark (the greatest event time of the accepted records) is rated with the
+accrual worker's own code; months close by the same watermark rule as in streaming. The target
+database holds exactly this replay: its facts, ledger and watermark are emptied first, so the
+default is a replay-only embedded directory (.cxg/replay/clickhouse), which never competes with a
+running worker for its directory, and the worker's CLICKHOUSE_URL is refused. The ledger stays
+there for \`cxg statement --clickhouse <url>\` and \`cxg evidence --clickhouse <url>\`.
+In --json, accruals leave out lines whose quantity and amount are both 0.
+
+Exit codes: 0 when it ran (rejected records are reported, not fatal); 2 for an unreadable file, an
+invalid config or an unusable --clickhouse target.
+A progress bar is drawn on stderr when it is a terminal.`,
     )
     .action(async (opts: ReplayOptions) => {
       try {
@@ -73,11 +170,14 @@ export function register(program: Command): void {
         });
         bar.stop();
         const result = replay(records, { nowMs: Date.now(), settings: detectionSettingsOf(config.detection) });
-        const doc = replayDocument(result, undecodable);
+        const rating = stepProgress('rating');
+        const accruals = await replayAccruals(opts.clickhouse, config, result, (d, t, label) => rating.update(d, t, label));
+        rating.stop();
+        const doc = replayDocument(result, undecodable, accruals.lines, accruals.monthly);
         if (opts.json) process.stdout.write(JSON.stringify(doc) + '\n');
-        else printTables(doc, result.accepted.length);
+        else printTables(doc, result.accepted.length, opts.clickhouse);
       } catch (err) {
-        if (err instanceof UnreadableInputError || err instanceof ConfigError) {
+        if (err instanceof UnreadableInputError || err instanceof ConfigError || err instanceof DatabaseInUseError || err instanceof ReplayTargetError) {
           process.stderr.write(`cxg replay: ${(err as Error).message.split('\n').join('; ')}\n`);
           process.exit(2);
         }

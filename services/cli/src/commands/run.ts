@@ -5,6 +5,7 @@ import { startDetector } from '@cxg/detector';
 const WORKERS = {
   detector: startDetector,
   kpi: () => import('@cxg/kpi').then((m) => m.startKpi()),
+  accruals: () => import('@cxg/accruals').then((m) => m.startAccruals()),
 } as const;
 type WorkerName = keyof typeof WORKERS;
 

@@ -1,0 +1,116 @@
+/** Statement output for a small month: ordering, zero lines, totals, final/provisional, and the three formats. */
+import { describe, expect, it } from 'vitest';
+import { buildStatement, formatCents, statementCsv, statementJson, statementText } from '../src/statement.ts';
+import type { StoredLine } from '../src/ledger.ts';
+
+function line(date: string, line_type: string, channel: string | null, quantity: string, amount_cents: number, status: 'final' | 'provisional' = 'final'): StoredLine {
+  return {
+    accrual_id: `k:${date}:${line_type}:${channel ?? '-'}`,
+    contract_id: 'k',
+    provider_id: 'p',
+    date,
+    line_type,
+    channel,
+    quantity,
+    amount_cents,
+    currency: 'EUR',
+    status,
+    basis: '{}',
+    version: '1',
+  };
+}
+
+// A 2-day contract month (validity ends 2026-02-02), closed; read back in ledger (accrual_id) order.
+const ledger = [
+  line('2026-02-01', 'contact_fee', 'PHONE', '3.0000', 1260),
+  line('2026-02-01', 'contact_fee', 'CHAT', '0.0000', 0),
+  line('2026-02-01', 'minute_fee', 'PHONE', '7.5000', 450),
+  line('2026-02-01', 'gainshare_repeat', null, '-0.3400', -88),
+  line('2026-02-02', 'contact_fee', 'PHONE', '1.0000', 420),
+  line('2026-02-02', 'contact_fee', 'CHAT', '2.0000', 600),
+  line('2026-02-02', 'minute_fee', 'PHONE', '0.5000', 30),
+  line('2026-02-02', 'gainshare_repeat', null, '0.2200', 57),
+  line('2026-02-02', 'gainshare_quality_gate', null, '0.0000', 0),
+  line('2026-02-02', 'customer_floor_malus', null, '0.0000', -1234),
+  line('2026-03-01', 'contact_fee', 'PHONE', '9.0000', 9999), // another month: not in the statement
+].sort((a, b) => (a.accrual_id < b.accrual_id ? -1 : 1));
+
+describe('statement', () => {
+  const s = buildStatement('k', '2026-02', ledger);
+
+  it('orders lines by date, SPEC line order and channel; leaves out zero lines; sums per type and channel', () => {
+    expect(s.lines.map((l) => `${l.date} ${l.line_type} ${l.channel ?? ''}`.trim())).toEqual([
+      '2026-02-01 contact_fee PHONE',
+      '2026-02-01 minute_fee PHONE',
+      '2026-02-01 gainshare_repeat',
+      '2026-02-02 contact_fee PHONE',
+      '2026-02-02 contact_fee CHAT',
+      '2026-02-02 minute_fee PHONE',
+      '2026-02-02 gainshare_repeat',
+      '2026-02-02 customer_floor_malus',
+    ]);
+    expect(s.zero_lines_omitted).toBe(2);
+    expect(s.totals.map((t) => [t.line_type, t.channel, t.quantity, t.amount_cents, t.lines])).toEqual([
+      ['contact_fee', 'PHONE', '4.0000', 1680, 2],
+      ['contact_fee', 'CHAT', '2.0000', 600, 2],
+      ['minute_fee', 'PHONE', '8.0000', 480, 2],
+      ['gainshare_repeat', null, '-0.1200', -31, 2],
+      ['gainshare_quality_gate', null, '0.0000', 0, 1],
+      ['customer_floor_malus', null, '0.0000', -1234, 1],
+    ]);
+    expect(s).toMatchObject({ total_cents: 1495, provisional_cents: 0, final: true, closed: true, currency: 'EUR', provider_id: 'p' });
+  });
+
+  it('renders a plain-text statement', () => {
+    expect(statementText(s)).toBe(
+      [
+        'Statement k (p), 2026-02, EUR: final; month closed',
+        '',
+        'date        line                  quantity  amount EUR  status',
+        '----------  --------------------  --------  ----------  ------',
+        '2026-02-01  contact_fee PHONE       3.0000       12.60  final',
+        '2026-02-01  minute_fee PHONE        7.5000        4.50  final',
+        '2026-02-01  gainshare_repeat       -0.3400       -0.88  final',
+        '2026-02-02  contact_fee PHONE       1.0000        4.20  final',
+        '2026-02-02  contact_fee CHAT        2.0000        6.00  final',
+        '2026-02-02  minute_fee PHONE        0.5000        0.30  final',
+        '2026-02-02  gainshare_repeat        0.2200        0.57  final',
+        '2026-02-02  customer_floor_malus    0.0000      -12.34  final',
+        '(2 lines with quantity and amount 0 not shown)',
+        '',
+        'Totals',
+        'line                    lines  quantity  amount EUR  status',
+        '----------------------  -----  --------  ----------  ------',
+        'contact_fee PHONE           2    4.0000       16.80  final',
+        'contact_fee CHAT            2    2.0000        6.00  final',
+        'minute_fee PHONE            2    8.0000        4.80  final',
+        'gainshare_repeat            2   -0.1200       -0.31  final',
+        'gainshare_quality_gate      1    0.0000        0.00  final',
+        'customer_floor_malus        1    0.0000      -12.34  final',
+        'total                      10                 14.95  final',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('renders CSV (one row per line, cents) and JSON', () => {
+    const csv = statementCsv(s).split('\n');
+    expect(csv[0]).toBe('contract_id,provider_id,date,line_type,channel,quantity,amount_cents,currency,status');
+    expect(csv[3]).toBe('k,p,2026-02-01,gainshare_repeat,,-0.3400,-88,EUR,final');
+    expect(csv).toHaveLength(8 + 2);
+    const json = statementJson(s);
+    expect(json.lines[0]).toEqual({ date: '2026-02-01', line_type: 'contact_fee', channel: 'PHONE', quantity: 3, amount_cents: 1260, status: 'final' });
+    expect(json).toMatchObject({ total_cents: 1495, final: true, closed: true });
+  });
+
+  it('an open month is provisional, names the provisional amount, and can include zero lines', () => {
+    const open = buildStatement('k', '2026-02', [line('2026-02-01', 'contact_fee', 'PHONE', '1.0000', 420), line('2026-02-02', 'contact_fee', 'PHONE', '2.0000', 840, 'provisional'), line('2026-02-02', 'contact_fee', 'CHAT', '0.0000', 0, 'provisional')], { includeZeroLines: true });
+    expect(open).toMatchObject({ final: false, closed: false, provisional_cents: 840, zero_lines_omitted: 0 });
+    expect(open.lines).toHaveLength(3);
+    expect(statementText(open).split('\n')[0]).toBe('Statement k (p), 2026-02, EUR: provisional (8.40 EUR not final yet); month not closed');
+  });
+
+  it('formats cents exactly', () => {
+    expect([formatCents(0), formatCents(5), formatCents(-5), formatCents(123456), formatCents(-100)]).toEqual(['0.00', '0.05', '-0.05', '1234.56', '-1.00']);
+  });
+});
