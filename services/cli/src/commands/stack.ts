@@ -57,7 +57,7 @@ export function register(program: Command): void {
 Progress goes to stderr; stdout gets the environment, so a shell can take it over:
   eval "$(cxg stack up | sed 's/^/export /')"
 A second \`up\` starts nothing and returns in well under a second. The first one downloads Kafka and
-Apicurio Registry with Maven (about 220 MB, once). CXG_STACK_TIMEOUT (seconds, default 240) bounds the
+Apicurio Registry with Maven (about 215 MB, once). CXG_STACK_TIMEOUT (seconds, default 240) bounds the
 wait for each service.`,
     )
     .action(async (opts: { json?: boolean }) => {
