@@ -16,7 +16,7 @@ Services and the variables that point at them (set a variable to use another por
 
 Needs: Java 17+ (Kafka), Java 21+ (Apicurio Registry; CXG_REGISTRY_JAVA_HOME picks one), Maven on the
 first run (downloads from Maven Central into \${XDG_CACHE_HOME:-~/.cache}/cx-gainshare), redis-server
-unless a Redis already answers. State, logs and pid files: <repo>/.cxg/stack.`;
+unless a Redis already answers. State, logs and pid files: <repo>/.cxg/stack. More: infra/stack/README.md`;
 
 function fail(command: string, e: unknown): void {
   const msg = e instanceof StackError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
@@ -85,7 +85,7 @@ wait for each service.`,
   stack
     .command('status')
     .description('check every service now and print service, url, state, pid and whether we started it')
-    .option('--json', 'print JSON: {services: [...], cache, state}')
+    .option('--json', 'print JSON: {services: [{service, url, state, pid, startedByUs, managed, detail}], kafkaVersion, apicurioVersion, cache}')
     .addHelpText('after', '\nExit status: 0 when every service is healthy (ClickHouse embedded counts), 3 otherwise.')
     .action(async (opts: { json?: boolean }) => {
       try {

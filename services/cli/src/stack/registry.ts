@@ -94,7 +94,8 @@ async function probe(ctx: StackContext): Promise<string> {
   if (subjects.status !== 200 || !Array.isArray(subjects.body)) throw new Error(`GET /subjects answered ${subjects.status}, not a JSON array`);
   const config = await getJson(`${base}/config`);
   const level = (config.body as { compatibilityLevel?: string } | undefined)?.compatibilityLevel ?? '?';
-  return `${subjects.body.length} subjects, compatibility ${level}`;
+  const n = subjects.body.length;
+  return `${n} subject${n === 1 ? '' : 's'}, compatibility ${level}`;
 }
 
 export async function registryStatus(ctx: StackContext): Promise<ServiceStatus> {
