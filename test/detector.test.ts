@@ -9,7 +9,8 @@ import type { Producer } from 'kafkajs';
 import { DEFAULT_DETECTION, TOPICS, replay, type JourneySignal } from '@cxg/engine';
 import { createProducer, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate } from '@cxg/simulator';
-import { collect, eventually, kafkaFor, prefixIds, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { collect, eventually, groupAtLogEnd, kafkaFor, prefixIds, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { DETECTOR_TOPICS } from '@cxg/detector';
 
 const kafka = kafkaFor('test-detector');
 const serde = serdeFor();
@@ -75,6 +76,7 @@ describe('detector on Kafka', () => {
     const expected = expectedSignals(records);
     expect(expected.length).toBeGreaterThan(20);
     const group = `${run}-detector`;
+    await groupAtLogEnd(kafka, group, DETECTOR_TOPICS);
     const env = { CX_DETECTOR_GROUP: group, METRICS_PORT: '0', LOG_LEVEL: 'warn' };
 
     // Produce in slices while the worker is being killed, so kills land mid-stream.
@@ -111,6 +113,7 @@ describe('detector on Kafka', () => {
       .map((r) => ({ r, at: (r.value as { ended_at: number }).ended_at + Math.floor(Math.random() * 0.9 * L) }))
       .sort((a, b) => a.at - b.at)
       .map(({ r }) => r);
+    await groupAtLogEnd(kafka, `${run}-detector`, DETECTOR_TOPICS);
     const worker = spawnCxg(['run', 'detector'], { CX_DETECTOR_GROUP: `${run}-detector`, METRICS_PORT: '0', LOG_LEVEL: 'warn' });
     try {
       await produceRecords(producer, serde, shuffled);
@@ -123,7 +126,9 @@ describe('detector on Kafka', () => {
       expect(code, cli.output()).toBe(0);
       const doc = JSON.parse(cli.output()) as { signals: Array<Partial<JourneySignal>> };
       expect(doc.signals.length).toBeGreaterThan(20);
-      const { byId } = await readSignals(run, doc.signals.length);
+      const { byId } = await readSignals(run, doc.signals.length).catch((err: Error) => {
+        throw new Error(`${err.message}; worker output:\n${worker.output().slice(-3000)}`);
+      });
       const streamed = [...byId.values()].map((s) => {
         const { kind, contact_event_id, contact_id, prior_event_id, prior_id, customer_id, intent_family, contact_provider_id, prior_provider_id, gap_ms } = s;
         return { kind, contact_event_id, contact_id, prior_event_id, prior_id, customer_id, intent_family, contact_provider_id, prior_provider_id, gap_ms };

@@ -56,3 +56,22 @@ export function spawnCxg(args: string[], env: Record<string, string>) {
 }
 
 export const cxgBin = fileURLToPath(new URL('../services/cli/bin/cxg.js', import.meta.url));
+
+/**
+ * Commits a new consumer group's offsets at the current log end of `topics`, so a worker started in
+ * that group sees only what the test produces next. Without it a fresh group reads every earlier
+ * test's events from the shared topics; their event times overlap this test's, and the reorder
+ * buffer would rightly call this test's events late.
+ */
+export async function groupAtLogEnd(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -91,6 +91,7 @@ export class DetectorHandler implements BatchHandler {
         idleGraceMs: this.deps.idleGraceMs,
         key: (item) => orderKeyOf(item.event),
         position: (item) => ({ stream: item.topic, offset: item.offset }),
+        streams: DETECTOR_TOPICS,
       });
       this.buffers.set(partition, b);
     }

@@ -21,6 +21,13 @@ export interface ReorderOptions<T> {
   key: (item: T) => OrderKey;
   /** Where the item came from; `stream` tells apart the topics of one co-partitioned buffer. */
   position?: (item: T) => { stream: string; offset: Offset } | undefined;
+  /**
+   * The co-partitioned input streams (topics) feeding this buffer. When given, the watermark is the
+   * smallest over the streams of (greatest event time seen on it − L), so a topic the consumer
+   * happens to fetch ahead of the other cannot make the other's events late; a stream that has
+   * not delivered for `idleGraceMs` of wall clock is left out, so a quiet topic blocks nobody.
+   */
+  streams?: readonly string[];
 }
 
 export interface Released<T> {
@@ -90,10 +97,16 @@ export class ReorderBuffer<T> {
   private frontier = -Infinity;
   private lastArrivalWallMs: number | undefined;
   private late = 0;
+  private readonly streamIdleMs: number;
+  private readonly maxSeenByStream = new Map<string, number>();
+  private readonly lastArrivalByStream = new Map<string, number>();
+  /** Wall clock of the first push: a declared stream that never delivered counts as active since then. */
+  private firstArrivalWallMs: number | undefined;
 
   constructor(private readonly options: ReorderOptions<T>) {
     this.lateness = options.allowedLatenessMs;
     this.idleAfterMs = options.allowedLatenessMs + (options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS);
+    this.streamIdleMs = options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS;
   }
 
   get size(): number {
@@ -123,26 +136,53 @@ export class ReorderBuffer<T> {
   push(item: T, wallNowMs: number): Released<T>[] {
     const out = this.releaseIdle(wallNowMs);
     this.lastArrivalWallMs = wallNowMs;
+    this.firstArrivalWallMs ??= wallNowMs;
     const key = this.options.key(item);
+    const pos = this.options.position?.(item);
+    if (pos !== undefined) {
+      this.lastArrivalByStream.set(pos.stream, wallNowMs);
+      if (key.eventTime > (this.maxSeenByStream.get(pos.stream) ?? -Infinity)) this.maxSeenByStream.set(pos.stream, key.eventTime);
+    }
     if (key.eventTime < this.frontier) {
       this.late++;
       out.push({ item, late: true });
       return out;
     }
-    const pos = this.options.position?.(item);
     const slot: Slot<T> = { item, key, stream: pos?.stream, offset: pos === undefined ? undefined : BigInt(pos.offset) };
     this.heap.push(slot);
     if (slot.stream !== undefined && slot.offset !== undefined) this.offsets.add(slot.stream, slot.offset);
     if (key.eventTime > this.maxSeen) this.maxSeen = key.eventTime;
-    this.frontier = Math.max(this.frontier, this.maxSeen - this.lateness);
+    this.frontier = Math.max(this.frontier, this.watermarkAt(wallNowMs));
     this.releaseBelow(this.frontier, out);
     return out;
   }
 
-  /** Releases everything when no item arrived for L + idle grace of wall clock. */
+  /** Greatest event time seen − L; with `streams`, the smallest of that over the streams not idle. */
+  private watermarkAt(wallNowMs: number): number {
+    const streams = this.options.streams;
+    if (streams === undefined || streams.length === 0) return this.maxSeen - this.lateness;
+    let wm = Infinity;
+    for (const s of streams) {
+      const last = this.lastArrivalByStream.get(s) ?? this.firstArrivalWallMs ?? wallNowMs;
+      if (wallNowMs - last >= this.streamIdleMs) continue;
+      wm = Math.min(wm, (this.maxSeenByStream.get(s) ?? -Infinity) - this.lateness);
+    }
+    return wm === Infinity ? this.maxSeen - this.lateness : wm;
+  }
+
+  /**
+   * Releases everything when no item arrived for L + idle grace of wall clock; with `streams`, also
+   * what a stream that went quiet no longer holds back.
+   */
   releaseIdle(wallNowMs: number): Released<T>[] {
-    if (this.heap.size === 0 || this.lastArrivalWallMs === undefined || wallNowMs - this.lastArrivalWallMs < this.idleAfterMs) return [];
-    return this.flush();
+    if (this.heap.size === 0 || this.lastArrivalWallMs === undefined) return [];
+    if (wallNowMs - this.lastArrivalWallMs >= this.idleAfterMs) return this.flush();
+    const out: Released<T>[] = [];
+    if (this.options.streams !== undefined && this.maxSeen !== -Infinity) {
+      this.frontier = Math.max(this.frontier, this.watermarkAt(wallNowMs));
+      this.releaseBelow(this.frontier, out);
+    }
+    return out;
   }
 
   /** Wall-clock time at which `releaseIdle` will release, or null when nothing is buffered. */
@@ -180,6 +220,9 @@ export class ReorderBuffer<T> {
     this.maxSeen = -Infinity;
     this.frontier = -Infinity;
     this.lastArrivalWallMs = undefined;
+    this.firstArrivalWallMs = undefined;
+    this.maxSeenByStream.clear();
+    this.lastArrivalByStream.clear();
   }
 
   private releaseBelow(limit: number, out: Released<T>[]): void {

@@ -176,3 +176,37 @@ describe('MinHeap', () => {
     );
   });
 });
+
+describe('ReorderBuffer: co-partitioned streams', () => {
+  const coBuffer = () =>
+    new ReorderBuffer<Item>({
+      allowedLatenessMs: L,
+      idleGraceMs: GRACE,
+      key: (i): OrderKey => ({ eventTime: i.t, startedAt: i.t, eventId: i.id }),
+      position: (i) => ({ stream: i.stream!, offset: i.offset ?? 0 }),
+      streams: ['contacts', 'web'],
+    });
+
+  it('does not let a topic fetched ahead make the other topic late', () => {
+    const b = coBuffer();
+    // The consumer delivers a whole contacts batch far ahead before the web batch of the same partition.
+    expect(ids(b.push({ id: 'c1', t: 1000, stream: 'contacts' }, 0))).toEqual([]);
+    expect(ids(b.push({ id: 'c2', t: 5000, stream: 'contacts' }, 1))).toEqual([]);
+    // web has not delivered yet (and is not idle): nothing is released, nothing will be late
+    expect(ids(b.push({ id: 'w1', t: 1500, stream: 'web' }, 2))).toEqual(['c1']);
+    // watermark = min(5000, 6000) − L: c2 waits until contacts move on too
+    expect(ids(b.push({ id: 'w2', t: 6000, stream: 'web' }, 3))).toEqual(['w1']);
+    expect(ids(b.push({ id: 'c3', t: 6200, stream: 'contacts' }, 4))).toEqual(['c2']);
+    expect(b.lateCount).toBe(0);
+  });
+
+  it('leaves out a stream that has been quiet for the grace period', () => {
+    const b = coBuffer();
+    b.push({ id: 'c1', t: 1000, stream: 'contacts' }, 0);
+    expect(ids(b.push({ id: 'c2', t: 5000, stream: 'contacts' }, GRACE - 1))).toEqual([]);
+    // web never delivered; after the grace it no longer holds contacts back
+    expect(ids(b.releaseIdle(GRACE))).toEqual(['c1']);
+    // a web event later than the released frontier is processed at once, flagged late
+    expect(ids(b.push({ id: 'w1', t: 900, stream: 'web' }, GRACE + 1))).toEqual(['w1!']);
+  });
+});
