@@ -109,7 +109,12 @@ export class ConsumerRunner {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.serial(() => this.processBatch(payload)),
+      eachBatch: (payload) =>
+        this.serial(() => this.processBatch(payload)).catch((err: Error) => {
+          // kafkajs retries the batch from its last resolved offset; effects are idempotent.
+          log.warn({ err, topic: payload.batch.topic, partition: payload.batch.partition }, 'batch failed; it will be retried');
+          throw err;
+        }),
     });
     if (handler.onTick) {
       this.ticker = setInterval(() => {
