@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import { DEFAULT_DETECTION, TOPICS, replay, type JourneySignal } from '@cxg/engine';
-import { createProducer, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
-import { simulate } from '@cxg/simulator';
-import { collect, eventually, groupAtLogEnd, kafkaFor, prefixIds, runId, serdeFor, spawnCxg } from './helpers.ts';
-import { DETECTOR_TOPICS } from '@cxg/detector';
+import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
+import { simulate, withIdPrefix } from '@cxg/simulator';
+import { collect, eventually, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { DETECTOR_TOPICS, endOfStreamMarkers } from '@cxg/detector';
 
 const kafka = kafkaFor('test-detector');
 const serde = serdeFor();
@@ -28,26 +28,18 @@ afterAll(async () => {
 /** Contacts and web journeys of a simulated week, with ids unique to this run. */
 function stream(run: string, seed: number): OutRecord[] {
   const sim = simulate({ seed, customers: 250, providers: 3, days: 7, nowMs: NOW, issueRate: 0.6 });
-  return [...sim].filter((r) => r.topic !== TOPICS.customers).map((r) => prefixIds(r, run));
+  return [...sim].filter((r) => r.topic !== TOPICS.customers).map((r) => withIdPrefix(r, run));
 }
 
 function expectedSignals(records: OutRecord[]): JourneySignal[] {
   return replay(records.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW }).signals;
 }
 
-/**
- * One web journey per partition, L after the last event, so every reorder buffer releases what it
- * holds without waiting for the idle timer (a COMPLETED journey is never a prior: no signal).
- */
+/** Markers L after the last event, so every reorder buffer releases without waiting for the idle timer. */
 async function pushWatermarks(run: string, records: OutRecord[]): Promise<void> {
   const last = Math.max(...records.map((r) => (r.value as { ended_at: number }).ended_at));
-  const t = last + DEFAULT_DETECTION.allowedLatenessMs + 1000;
-  for (let p = 0; p < readEndpoints().partitions; p++) {
-    const value = {
-      event_id: `${run}-wm-${p}`, session_id: `${run}-wm-${p}`, customer_id: `${run}-wm-${p}`, journey: 'watermark.push',
-      started_at: t, ended_at: t, outcome: 'COMPLETED', last_step: 'end', error_code: null,
-    };
-    await producer.send({ topic: TOPICS.web, acks: -1, messages: [{ key: value.customer_id, partition: p, value: await serde.encode(TOPICS.web, value) }] });
+  for (const m of endOfStreamMarkers(run, last + DEFAULT_DETECTION.allowedLatenessMs + 1000, readEndpoints().partitions)) {
+    await producer.send({ topic: m.topic, acks: -1, messages: [{ key: m.key, partition: m.partition, value: await serde.encode(m.topic, m.value) }] });
   }
 }
 

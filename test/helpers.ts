@@ -37,15 +37,6 @@ export async function collect(kafka: Kafka, topic: string, keep: (m: KafkaMessag
   return { messages, stop: () => consumer.disconnect() };
 }
 
-/** Makes every id of a simulated record unique to one test run, so runs can share the stack. */
-export function prefixIds<T extends { topic: string; key: string; value: object }>(record: T, run: string): T {
-  const v = { ...(record.value as Record<string, unknown>) };
-  for (const f of ['event_id', 'contact_id', 'session_id', 'customer_id']) {
-    if (typeof v[f] === 'string') v[f] = `${run}-${v[f] as string}`;
-  }
-  return { ...record, key: `${run}-${record.key}`, value: v };
-}
-
 /** Spawns `cxg <args>` as a child process with extra environment, logging to the test's stderr on failure. */
 export function spawnCxg(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [cxgBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,21 +48,3 @@ export function spawnCxg(args: string[], env: Record<string, string>) {
 
 export const cxgBin = fileURLToPath(new URL('../services/cli/bin/cxg.js', import.meta.url));
 
-/**
- * Commits a new consumer group's offsets at the current log end of `topics`, so a worker started in
- * that group sees only what the test produces next. Without it a fresh group reads every earlier
- * test's events from the shared topics; their event times overlap this test's, and the reorder
- * buffer would rightly call this test's events late.
- */
-export async function groupAtLogEnd(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import * as bench from './commands/bench.ts';
 import * as config from './commands/config.ts';
 import * as kpis from './commands/kpis.ts';
 import * as replay from './commands/replay.ts';
@@ -13,6 +14,6 @@ const program = new Command('cxg')
   .enablePositionalOptions();
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [stack, topics, simulate, run, replay, kpis, config]) m.register(program);
+for (const m of [stack, topics, simulate, run, replay, kpis, config, bench]) m.register(program);
 
 await program.parseAsync(process.argv);

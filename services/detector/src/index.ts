@@ -2,3 +2,4 @@ export * from './detector.ts';
 export * from './store.ts';
 export * from './metrics.ts';
 export * from './main.ts';
+export * from './markers.ts';

@@ -100,3 +100,21 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<{ 
     await admin.disconnect();
   }
 }
+
+/**
+ * Commits a consumer group's offsets at the current log end of `topics`, so a new group sees only
+ * what is produced next (tests and benchmarks share long-lived topics whose older event times would
+ * otherwise make their events late).
+ */
+export async function groupAtLogEnd(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -9,3 +9,4 @@ export { TokenBucket } from './bucket.ts';
 export { providerProfiles, type ProviderProfile } from './providers.ts';
 export { FAMILIES, type IntentFamily } from './taxonomy.ts';
 export { progressBar, type Progress } from './progress.ts';
+export { withIdPrefix } from './prefix.ts';
