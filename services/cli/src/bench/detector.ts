@@ -127,9 +127,9 @@ export async function benchDetector(opts: BenchOptions): Promise<DetectorBench> 
   stage('baseline: fetch + Avro decode only', total, t0);
   await consumer.disconnect();
 
-  // The detector, one worker in this process.
-  t0 = process.hrtime.bigint();
+  // The detector, one worker in this process; the clock starts once it has subscribed.
   const worker = await startDetector({ groupId: detectorGroup, metricsPort: 0 });
+  t0 = process.hrtime.bigint();
   const port = (worker.server.address() as { port: number }).port;
   let text = '';
   for (;;) {
