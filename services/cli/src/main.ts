@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import * as bench from './commands/bench.ts';
 import * as config from './commands/config.ts';
+import * as demo from './commands/demo.ts';
 import * as evidence from './commands/evidence.ts';
 import * as kpis from './commands/kpis.ts';
 import * as replay from './commands/replay.ts';
@@ -17,6 +18,6 @@ const program = new Command('cxg')
   .enablePositionalOptions();
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [stack, topics, simulate, run, replay, statement, rerate, evidence, kpis, config, bench]) m.register(program);
+for (const m of [demo, stack, topics, simulate, run, replay, statement, rerate, evidence, kpis, config, bench]) m.register(program);
 
 await program.parseAsync(process.argv);
