@@ -59,12 +59,14 @@ export class KpiReader {
  */
 export async function connectKpiReader(redisUrl: string, keyPrefix: string): Promise<{ reader: KpiReader; close(): void }> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => undefined); // reported by connect() or the failing command instead
+  // The socket error (ECONNREFUSED, ...) says more than connect()'s "Connection is closed".
+  let cause: Error | null = null;
+  redis.on('error', (err: Error) => (cause ??= err));
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redisUrl} (${(err as Error).message}); set REDIS_URL`, { cause: err });
+    throw new Error(`cannot reach Redis at ${redisUrl} (${(cause ?? (err as Error)).message}); set REDIS_URL`, { cause: cause ?? err });
   }
   return { reader: new KpiReader(redis, new KpiKeys(keyPrefix)), close: () => redis.disconnect() };
 }
