@@ -8,11 +8,12 @@ import { VersionClock } from './version.ts';
 
 export interface AccrualsOptions {
   endpoints?: Endpoints;
+  /** Consumer group; env CX_ACCRUALS_GROUP, default `cx-accruals`. */
   groupId?: string;
   metricsPort?: number;
   /** Where a new consumer group starts (default: the beginning of every topic). */
   fromBeginning?: boolean;
-  /** How often stored batches are rated and their offsets committed (default 500 ms). */
+  /** How often stored batches are rated and their offsets committed; env CX_RATING_INTERVAL_MS, default 500 ms. */
   ratingIntervalMs?: number;
 }
 
@@ -39,7 +40,7 @@ export async function startAccruals(opts: AccrualsOptions = {}): Promise<Running
   const producer = await createProducer(kafka);
   const runner = new ConsumerRunner({
     kafka,
-    groupId: opts.groupId ?? 'cx-accruals',
+    groupId: opts.groupId ?? process.env.CX_ACCRUALS_GROUP ?? 'cx-accruals',
     topics: ACCRUALS_TOPICS,
     serde,
     producer,
