@@ -69,16 +69,21 @@ describe('detector on Kafka', () => {
     expect(expected.length).toBeGreaterThan(20);
     const group = `${run}-detector`;
     await groupAtLogEnd(kafka, group, DETECTOR_TOPICS);
-    const env = { CX_DETECTOR_GROUP: group, METRICS_PORT: '0', LOG_LEVEL: 'warn' };
+    const env = { CX_DETECTOR_GROUP: group, METRICS_PORT: '0', LOG_LEVEL: 'warn', CX_SESSION_TIMEOUT_MS: '6000' };
 
-    // Produce in slices while the worker is being killed, so kills land mid-stream.
-    const slices = 6;
+    // Produce in slices; each worker is killed at a random moment after it has started processing.
+    const slices = 5;
     const per = Math.ceil(records.length / slices);
     let kills = 0;
     for (let i = 0; i < slices; i++) {
-      const worker = spawnCxg(['run', 'detector'], env);
+      const port = 19_400 + i;
+      const worker = spawnCxg(['run', 'detector'], { ...env, METRICS_PORT: String(port) });
       await produceRecords(producer, serde, records.slice(i * per, (i + 1) * per));
-      await new Promise((r) => setTimeout(r, 2500 + Math.floor(Math.random() * 3000)));
+      await eventually(async () => {
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+        return /cx_events_total\{[^}]*result="accepted"[^}]*\} [1-9]/.test(text) ? true : undefined;
+      }, 60_000, `worker ${i} processing`);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
       worker.child.kill('SIGKILL');
       await new Promise((r) => worker.child.once('exit', r));
       kills++;

@@ -93,7 +93,16 @@ export class ConsumerRunner {
 
   async start(): Promise<void> {
     const { kafka, groupId, topics, handler, log } = this.opts;
-    const consumer = kafka.consumer({ groupId, partitionAssigners: [CoPartitionAssigner], allowAutoTopicCreation: false });
+    // A member killed without leaving holds its partitions until the session times out;
+    // CX_SESSION_TIMEOUT_MS trades failover time against tolerance of long pauses.
+    const sessionTimeout = Number(process.env.CX_SESSION_TIMEOUT_MS ?? 30_000);
+    const consumer = kafka.consumer({
+      groupId,
+      partitionAssigners: [CoPartitionAssigner],
+      allowAutoTopicCreation: false,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
