@@ -101,13 +101,16 @@ export class AccrualsHandler implements BatchHandler {
     this.pending.clear();
   }
 
-  /** Rates what was stored since the last flush, saves the watermark, and releases the offsets. */
+  /**
+   * Rates what was stored since the last flush, saves the watermark, and releases the offsets.
+   * Batches and ticks run one at a time, so nothing is added meanwhile; if rating fails, the dirty
+   * days and pending offsets stay for the next tick (re-rating is idempotent).
+   */
   async flush(trigger: 'batch' | 'tick' = 'tick'): Promise<TopicPartitionOffset[]> {
-    const dirty = this.dirty;
+    await this.rate(this.dirty, this.seen, trigger);
     this.dirty = new DirtyDays();
     const offsets = [...this.pending.values()];
     this.pending.clear();
-    await this.rate(dirty, this.seen, trigger);
     return offsets;
   }
 

@@ -156,6 +156,27 @@ describe('AccrualsHandler', () => {
     expect(strip(await readLines(ledger.client))).toEqual(strip(incremental));
   });
 
+  it('a failed rating keeps its days and offsets for the next tick', async () => {
+    const flaky = Object.create(ledger.client) as typeof ledger.client;
+    let fail = true;
+    flaky.insert = (async (params: Parameters<typeof ledger.client.insert>[0]) => {
+      if (fail && params.table === 'accrual_lines') {
+        fail = false;
+        throw new Error('ClickHouse went away');
+      }
+      return ledger.client.insert(params);
+    }) as typeof ledger.client.insert;
+    const h = new AccrualsHandler({ client: flaky, config: cfg, metrics: createAccrualsMetrics(), versions: new VersionClock(), log: createLogger('test', 'warn'), now: () => NOW });
+    await h.init();
+    const late = contact({ provider_id: 'ha', ended_at: utc('2026-10-30T10:00:00Z'), sale_cents: 100_000 });
+    const { records, ctx } = batchOf(TOPICS.contacts, [late], 0);
+    expect(await h.onBatch(records, ctx)).toEqual([]);
+    await expect(h.onTick()).rejects.toThrow(/went away/);
+    expect(await h.onTick()).toEqual([{ topic: TOPICS.contacts, partition: 0, offset: ctx.nextOffset }]);
+    const upsell = (await readLines(ledger.client, { contractIds: ['h-a'], from: '2026-10-30', to: '2026-10-30', lineTypes: ['upsell_commission'] }))[0]!;
+    expect(JSON.parse(upsell.basis).sale_cents).toBeGreaterThanOrEqual(100_000);
+  });
+
   it('exports month-to-date cents per contract and line type', async () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/cx_accrual_cents\{contract="h-a",line_type="contact_fee",worker="accruals"\} \d+/);
