@@ -55,7 +55,8 @@ The line itself is printed first with its basis (the counts and rates used).
 Example:
   cxg evidence --contract c-prov-a-2026 --date 2026-10-14 --line gainshare_repeat --limit 10
 
-Exit codes: 0 printed; 2 bad arguments, unknown contract, a date outside validity, or ledger unavailable.`,
+Exit codes: 0 printed; 1 invalid arguments; 2 unknown contract, a date outside validity, invalid config or
+ledger unavailable.`,
     )
     .action(async (opts: EvidenceOptions) => {
       const config = orExit('evidence', () => loadConfig(opts.config));

@@ -68,7 +68,8 @@ An embedded ClickHouse directory can be open in one process only: stop a worker 
 Example:
   cxg rerate --contract c-prov-a-2026 --from 2026-10-01 --to 2026-10-31
 
-Exit codes: 0 done; 1 the ledger has no facts yet; 2 bad arguments, unknown contract, invalid config or ledger unavailable.`,
+Exit codes: 0 done; 1 invalid arguments, or the ledger has no facts yet; 2 unknown contract, --from after --to,
+invalid config or ledger unavailable.`,
     )
     .action(async (opts: RerateOptions) => {
       const config: ContractsConfig = orExit('rerate', () => loadConfig(opts.config));

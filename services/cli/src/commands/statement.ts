@@ -37,7 +37,7 @@ Examples:
   cxg statement --contract c-prov-a-2026 --month 2026-10 --format csv > 2026-10.csv
   cxg statement --clickhouse chdb://.cxg/replay/clickhouse --contract c-prov-c-2026-11 --month 2026-11
 
-Exit codes: 0 printed; 1 no ledger lines for that contract and month; 2 bad arguments or ledger unavailable.`,
+Exit codes: 0 printed; 1 invalid arguments, or no ledger lines for that contract and month; 2 ledger unavailable.`,
     )
     .action(async (opts: StatementOptions) => {
       const code = await withLedger('statement', opts.clickhouse, async (client) => {

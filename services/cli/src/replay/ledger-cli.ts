@@ -4,7 +4,7 @@ import { ConfigError, isValidDate, type Contract, type ContractsConfig } from '@
 import { loadContractsConfig, readEndpoints } from '@cxg/platform';
 import { DatabaseInUseError, closeLedger, isMonth, openLedger, type ClickHouseClient } from '@cxg/accruals';
 
-export const CLICKHOUSE_HELP = 'ClickHouse holding the ledger: chdb://<dir> or http(s)://user:pass@host:port/db (default: CLICKHOUSE_URL, else the embedded .cxg/clickhouse)';
+export const CLICKHOUSE_HELP = 'ClickHouse holding the ledger (chdb://<dir> or http(s)://user:pass@host:port/db); the default is CLICKHOUSE_URL';
 
 export function dateArg(raw: string): string {
   if (!isValidDate(raw)) throw new InvalidArgumentError('expected a calendar date YYYY-MM-DD');
