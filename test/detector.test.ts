@@ -25,9 +25,9 @@ afterAll(async () => {
   await producer?.disconnect();
 });
 
-/** Contacts and web journeys of a simulated week, with ids unique to this run. */
-function stream(run: string, seed: number): OutRecord[] {
-  const sim = simulate({ seed, customers: 250, providers: 3, days: 7, nowMs: NOW, issueRate: 0.6 });
+/** Contacts and web journeys of a simulated week, with ids unique to this run (and, on request, faults). */
+function stream(run: string, seed: number, faults: { badRatio?: number; duplicateRatio?: number } = {}): OutRecord[] {
+  const sim = simulate({ seed, customers: 250, providers: 3, days: 7, nowMs: NOW, issueRate: 0.6, ...faults });
   return [...sim].filter((r) => r.topic !== TOPICS.customers).map((r) => withIdPrefix(r, run));
 }
 
@@ -37,7 +37,8 @@ function expectedSignals(records: OutRecord[]): JourneySignal[] {
 
 /** Markers L after the last event, so every reorder buffer releases without waiting for the idle timer. */
 async function pushWatermarks(run: string, records: OutRecord[]): Promise<void> {
-  const last = Math.max(...records.map((r) => (r.value as { ended_at: number }).ended_at));
+  // The greatest event time of the accepted records; bad records may carry any timestamp.
+  const last = replay(records.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW }).watermarkMs!;
   for (const m of endOfStreamMarkers(run, last + DEFAULT_DETECTION.allowedLatenessMs + 1000, readEndpoints().partitions)) {
     await producer.send({ topic: m.topic, acks: -1, messages: [{ key: m.key, partition: m.partition, value: await serde.encode(m.topic, m.value) }] });
   }
@@ -62,9 +63,10 @@ async function readSignals(run: string, want: number): Promise<{ all: JourneySig
 const asMap = (signals: JourneySignal[]) => new Map(signals.map((s) => [s.signal_id, s]));
 
 describe('detector on Kafka', () => {
-  it('killed with SIGKILL at random moments and restarted, ends with exactly the signals of an undisturbed run', async () => {
+  it('killed with SIGKILL at random moments and restarted, ends with exactly the signals of an undisturbed run, bad records and duplicates included', async () => {
     const run = runId('kill');
-    const records = stream(run, 11);
+    // Bad records and duplicates too: rejects and duplicate judgement must survive the kills as well.
+    const records = stream(run, 11, { badRatio: 0.01, duplicateRatio: 0.02 });
     const expected = expectedSignals(records);
     expect(expected.length).toBeGreaterThan(20);
     const group = `${run}-detector`;
@@ -78,7 +80,7 @@ describe('detector on Kafka', () => {
     for (let i = 0; i < slices; i++) {
       const port = 19_400 + i;
       const worker = spawnCxg(['run', 'detector'], { ...env, METRICS_PORT: String(port) });
-      await produceRecords(producer, serde, records.slice(i * per, (i + 1) * per));
+      await produceRecords(producer, serde, records.slice(i * per, (i + 1) * per), { rawOnEncodeError: true });
       await eventually(async () => {
         const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
         return /cx_events_total\{[^}]*result="accepted"[^}]*\} [1-9]/.test(text) ? true : undefined;
