@@ -103,7 +103,7 @@ describe('detector on Kafka', () => {
     }
   }, 240_000);
 
-  it('gives the same signals as cxg replay for a stream shuffled within the allowed lateness', async () => {
+  it('gives the same signals as cxg replay for a stream shuffled within the allowed lateness, with two workers sharing the partitions', async () => {
     const run = runId('shuffle');
     const ordered = stream(run, 12);
     const L = DEFAULT_DETECTION.allowedLatenessMs;
@@ -113,7 +113,10 @@ describe('detector on Kafka', () => {
       .sort((a, b) => a.at - b.at)
       .map(({ r }) => r);
     await groupAtLogEnd(kafka, `${run}-detector`, DETECTOR_TOPICS);
-    const worker = spawnCxg(['run', 'detector'], { CX_DETECTOR_GROUP: `${run}-detector`, METRICS_PORT: '0', LOG_LEVEL: 'warn' });
+    // Two workers in one group share the partitions (partition i of both topics on one member).
+    const env = { CX_DETECTOR_GROUP: `${run}-detector`, METRICS_PORT: '0', LOG_LEVEL: 'warn', CX_SESSION_TIMEOUT_MS: '6000' };
+    const workers = [spawnCxg(['run', 'detector'], env), spawnCxg(['run', 'detector'], env)];
+    const worker = workers[0]!;
     try {
       await produceRecords(producer, serde, shuffled);
       await pushWatermarks(run, shuffled);
@@ -135,8 +138,12 @@ describe('detector on Kafka', () => {
       const key = (s: Partial<JourneySignal>) => s.contact_event_id!;
       expect(streamed.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(doc.signals.sort((a, b) => key(a).localeCompare(key(b))));
     } finally {
-      worker.child.kill('SIGTERM');
-      await new Promise((r) => worker.child.once('exit', r));
+      // SIGTERM: each worker finishes its batch, commits, disconnects and exits 0 within 10 s.
+      const exits = workers.map((w) => new Promise<number | null>((r) => w.child.once('exit', (code) => r(code))));
+      const t0 = Date.now();
+      for (const w of workers) w.child.kill('SIGTERM');
+      expect(await Promise.all(exits)).toEqual([0, 0]);
+      expect(Date.now() - t0).toBeLessThan(10_000);
     }
   }, 180_000);
 });

@@ -76,6 +76,14 @@ describe('Avro serde through the real registry and Kafka', () => {
     await expect(writerV3.register(topic, v3 as never)).rejects.toThrow();
   });
 
+  it('topics init is idempotent: a second run creates nothing and registers the same schema ids', async () => {
+    const first = await initTopics(kafka, serde, readEndpoints().partitions);
+    const second = await initTopics(kafka, serdeFor(), readEndpoints().partitions);
+    expect(second.created).toEqual([]);
+    expect(second.existing.sort()).toEqual([...first.created, ...first.existing].sort());
+    expect(second.schemaIds).toEqual(first.schemaIds);
+  });
+
   it('calls an unknown schema id undecodable instead of retrying forever', async () => {
     const bytes = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 0x41]);
     await expect(serde.decode(TOPICS.contacts, bytes)).rejects.toMatchObject({ name: 'UndecodableError' });
