@@ -30,7 +30,14 @@ export function createKafka(endpoints: Endpoints, clientId: string, log: Logger)
 
 /** Idempotent producer: a retried send cannot duplicate a record in the log. */
 export async function createProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // An idempotent producer must not give up on a send it may already have written; kafkajs still
+  // bounds the total time by its maxRetryTime.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER },
+  });
   await producer.connect();
   return producer;
 }
