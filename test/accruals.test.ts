@@ -9,7 +9,6 @@
 // worker still sees other traffic produced meanwhile, which can only raise its watermark, so the
 // replay gets one marker record at the worker's final watermark (a provider without a contract).
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +17,7 @@ import { TOPICS, replay, type InputEvent } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { closeLedger, openLedger, readLines, readWatermark, rows, type StoredLine } from '@cxg/accruals';
-import { eventually, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
 
 const kafka = kafkaFor('test-accruals');
 const serde = serdeFor();
@@ -101,13 +100,6 @@ contracts:
   return { run, records, signals, config, contracts };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The group has committed up to the log end of every partition of `topics`, as of now. */
 async function caughtUp(group: string, topics: readonly string[]): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -48,3 +49,12 @@ export function spawnCxg(args: string[], env: Record<string, string>) {
 
 export const cxgBin = fileURLToPath(new URL('../services/cli/bin/cxg.js', import.meta.url));
 
+
+/** A TCP port free right now on loopback, for a worker's METRICS_PORT. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}

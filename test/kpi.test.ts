@@ -6,7 +6,6 @@
 // traffic on the shared stack (a detector test re-reading every contact, say) cannot reach it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +30,7 @@ import { simulate } from '@cxg/simulator';
 import type { KpisDocument, KpiTopics } from '@cxg/kpi';
 import { bucketsInRedis, deleteKeys, expectedBuckets, type BucketDump } from '../services/kpi/test/support.ts';
 import { register as registerKpis } from '../services/cli/src/commands/kpis.ts';
-import { collect, eventually, kafkaFor, runId, serdeFor } from './helpers.ts';
+import { collect, eventually, freePort, kafkaFor, runId, serdeFor } from './helpers.ts';
 
 const kafka = kafkaFor('test-kpi');
 const serde = serdeFor();
@@ -95,13 +94,6 @@ function stream(run: string, seed: number): Run {
   return { run, records, signals, expected };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function configFile(run: string): { file: string; contract: string; provider: string } {
   const contract = `c-${run}`;

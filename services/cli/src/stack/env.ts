@@ -1,10 +1,9 @@
 // The one place for the local stack's endpoints and their defaults. Every part of the product uses the
 // same variable names (ARCHITECTURE.md, "Configuration"); `cxg stack up` starts services exactly where
 // these values point, and returns them so callers (tests, `cxg run`) can export them.
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '@cxg/platform';
 
 /** Resolved endpoint values, named like the environment variables that set them. */
 export interface StackEnv {
@@ -49,26 +48,9 @@ export const LOOPBACK = '127.0.0.1';
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 export const CCOMPAT_PATH = '/apis/ccompat/v7';
 
-/** Walks up from this file (then from the working directory) to the package.json named cx-gainshare. */
+/** The repository root (the package.json named cx-gainshare), as every module finds it. */
 export function findRepoRoot(): string {
-  const starts = [dirname(fileURLToPath(import.meta.url)), process.cwd()];
-  for (const start of starts) {
-    let dir = resolve(start);
-    for (;;) {
-      const pkg = join(dir, 'package.json');
-      if (existsSync(pkg)) {
-        try {
-          if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'cx-gainshare') return dir;
-        } catch {
-          // an unreadable package.json is not ours; keep walking
-        }
-      }
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error('cannot find the cx-gainshare repository root (a package.json with "name": "cx-gainshare")');
+  return REPO_ROOT;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
