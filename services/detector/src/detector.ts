@@ -7,11 +7,14 @@ import {
   eventTimeOf,
   judge,
   orderKeyOf,
+  priorOf,
+  signalFor,
   validateEvent,
   type ContactEvent,
   type DetectionSettings,
   type InputTopic,
   type JourneySignal,
+  type PriorRef,
   type Released,
   type TimelineEntry,
   type WebJourneyEvent,
@@ -29,10 +32,10 @@ interface Item {
   offset: string;
 }
 
-/** A customer's timeline as cached while it has buffered events; contacts remember the signal they produced. */
+/** A customer's timeline as cached while it has buffered events; contacts remember the prior they found. */
 interface CachedTimeline {
   entries: readonly TimelineEntry[];
-  signals: Map<string, JourneySignal | null>;
+  priors: Map<string, PriorRef | null>;
   buffered: number;
 }
 
@@ -49,20 +52,23 @@ export interface DetectorDeps {
 
 export const DETECTOR_TOPICS = [TOPICS.contacts, TOPICS.web] as const;
 
-/** A stored timeline member: the engine's entry, plus for contacts the signal it produced (or null). */
-export function encodeEntry(entry: TimelineEntry, signal: JourneySignal | null | undefined): string {
-  return JSON.stringify(entry.kind === 'contact' ? { ...entry, signal: signal ?? null } : entry);
+/**
+ * A stored timeline member: the engine's entry, plus for contacts the prior they found (or null),
+ * from which `signalFor` rebuilds their signal exactly; a whole stored signal would double the bytes.
+ */
+export function encodeEntry(entry: TimelineEntry, prior: PriorRef | null | undefined): string {
+  return JSON.stringify(entry.kind === 'contact' ? { ...entry, prior: prior ?? null } : entry);
 }
 
-export function decodeTimeline(members: readonly string[]): { entries: TimelineEntry[]; signals: Map<string, JourneySignal | null> } {
+export function decodeTimeline(members: readonly string[]): { entries: TimelineEntry[]; priors: Map<string, PriorRef | null> } {
   const entries: TimelineEntry[] = [];
-  const signals = new Map<string, JourneySignal | null>();
+  const priors = new Map<string, PriorRef | null>();
   for (const m of members) {
-    const { signal, ...entry } = JSON.parse(m) as TimelineEntry & { signal?: JourneySignal | null };
+    const { prior, ...entry } = JSON.parse(m) as TimelineEntry & { prior?: PriorRef | null };
     entries.push(entry);
-    if (entry.kind === 'contact') signals.set(entry.event_id, signal ?? null);
+    if (entry.kind === 'contact') priors.set(entry.event_id, prior ?? null);
   }
-  return { entries, signals };
+  return { entries, priors };
 }
 
 /**
@@ -72,8 +78,8 @@ export function decodeTimeline(members: readonly string[]): { entries: TimelineE
  *
  * Exactly-once effect: duplicate markers remember the position (`partition:offset`) that was
  * accepted, so a re-read after a crash is told apart from a real duplicate and processed again;
- * a contact's timeline entry stores the signal it produced, so a re-processed contact re-emits the
- * very same signal instead of recomputing it against a timeline that moved on.
+ * a contact's timeline entry stores the prior it found, so a re-processed contact re-emits the very
+ * same signal instead of recomputing it against a timeline that moved on.
  */
 export class DetectorHandler implements BatchHandler {
   private readonly buffers = new Map<number, ReorderBuffer<Item>>();
@@ -176,8 +182,8 @@ export class DetectorHandler implements BatchHandler {
   private retain(customer: string, loaded: string[] | undefined): void {
     let cached = this.cache.get(customer);
     if (!cached) {
-      const { entries, signals } = decodeTimeline(loaded ?? []);
-      cached = { entries, signals, buffered: 0 };
+      const { entries, priors } = decodeTimeline(loaded ?? []);
+      cached = { entries, priors, buffered: 0 };
       this.cache.set(customer, cached);
     }
     cached.buffered++;
@@ -192,16 +198,20 @@ export class DetectorHandler implements BatchHandler {
     for (const { item, late } of released) {
       if (late) metrics.lateEvents.inc({ topic: item.topic });
       metrics.processingLagSeconds.observe({ worker: 'detector' }, Math.max(0, (now - eventTimeOf(item.event)) / 1000));
-      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.signals.get(item.event.event_id) : undefined;
+      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.priors.get(item.event.event_id) : undefined;
       if (stored === undefined) fresh.push(item.event);
-      else if (stored !== null) signals.push(stored); // processed before a crash: re-emit, do not recompute
+      // processed before a crash: re-emit, do not recompute
+      else if (stored !== null) signals.push(signalFor(item.event as ContactEvent, stored));
     }
     const customers = new Set(released.map((r) => r.item.customer));
     const timelines = new InMemoryTimelineStore([...customers].map((c) => [c, this.cache.get(c)!.entries]));
     const detected = detectInOrder(fresh, timelines, { settings, timelineCap });
     const byContact = new Map(detected.map((s) => [s.contact_event_id, s]));
     for (const e of fresh) {
-      if ('contact_id' in e && e.answered_at !== null) this.cache.get(e.customer_id)!.signals.set(e.event_id, byContact.get(e.event_id) ?? null);
+      if ('contact_id' in e && e.answered_at !== null) {
+        const signal = byContact.get(e.event_id);
+        this.cache.get(e.customer_id)!.priors.set(e.event_id, signal === undefined ? null : priorOf(signal));
+      }
     }
     signals.push(...detected);
 
@@ -210,8 +220,8 @@ export class DetectorHandler implements BatchHandler {
       const cached = this.cache.get(customer)!;
       cached.entries = entries;
       const live = new Set(entries.map((e) => e.event_id));
-      for (const id of cached.signals.keys()) if (!live.has(id)) cached.signals.delete(id);
-      writes.set(customer, entries.map((e) => ({ score: e.ended_at, member: encodeEntry(e, cached.signals.get(e.event_id)) })));
+      for (const id of cached.priors.keys()) if (!live.has(id)) cached.priors.delete(id);
+      writes.set(customer, entries.map((e) => ({ score: e.ended_at, member: encodeEntry(e, cached.priors.get(e.event_id)) })));
     }
     await this.deps.store.write(markerWrites, writes);
     await this.deps.emit(signals);

@@ -145,7 +145,21 @@ export function signalIdOf(contactEventId: string): string {
   return `sig:${contactEventId}`;
 }
 
-export function signalFor(contact: ContactEvent, prior: TimelineEntry): JourneySignal {
+/** What a signal needs of its prior: enough to rebuild the signal from the contact alone. */
+export type PriorRef = Pick<TimelineEntry, 'kind' | 'event_id' | 'id' | 'provider_id' | 'ended_at'>;
+
+/** The prior a signal names, so `signalFor(contact, priorOf(signal))` gives the signal back. */
+export function priorOf(signal: JourneySignal): PriorRef {
+  return {
+    kind: signal.kind === 'REPEAT_CONTACT' ? 'contact' : 'journey',
+    event_id: signal.prior_event_id,
+    id: signal.prior_id,
+    provider_id: signal.prior_provider_id,
+    ended_at: signal.prior_ended_at,
+  };
+}
+
+export function signalFor(contact: ContactEvent, prior: PriorRef): JourneySignal {
   return {
     signal_id: signalIdOf(contact.event_id),
     kind: prior.kind === 'contact' ? 'REPEAT_CONTACT' : 'CHANNEL_SWITCH',
