@@ -14,6 +14,7 @@ import {
 } from '@cxg/engine';
 import { type BatchContext, type Consumed, type TopicPartitionOffset } from '@cxg/platform';
 import { DetectorHandler, createDetectorMetrics, RedisDetectorStore } from '../src/index.ts';
+import { partitionLog } from '@cxg/platform/testing';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 afterAll(() => redis.disconnect());
@@ -69,17 +70,6 @@ function history(prefix: string, seed: number): Rec[] {
 }
 
 /** Offsets per topic-partition, as Kafka would assign them. */
-function toLog(recs: Rec[]): Map<string, Consumed[]> {
-  const log = new Map<string, Consumed[]>();
-  for (const r of recs) {
-    const k = `${r.topic}:${r.partition}`;
-    const list = log.get(k) ?? [];
-    list.push({ topic: r.topic, partition: r.partition, offset: String(list.length), key: null, value: r.value });
-    log.set(k, list);
-  }
-  return log;
-}
-
 const newHandler = (emitted: JourneySignal[], failEmit: () => boolean) =>
   new DetectorHandler({
     store: new RedisDetectorStore(redis, { dedupeTtlMs: 3_600_000, timelineTtlMs: 3_600_000 }),
@@ -151,7 +141,7 @@ describe('detector batch logic on real Redis', () => {
     expect(expected.some((s) => s.kind === 'REPEAT_CONTACT')).toBe(true);
     expect(expected.some((s) => s.kind === 'CHANNEL_SWITCH')).toBe(true);
     const emitted: JourneySignal[] = [];
-    expect(await feed(newHandler(emitted, () => false), toLog(recs), new Map(), -1)).toBe(true);
+    expect(await feed(newHandler(emitted, () => false), partitionLog(recs), new Map(), -1)).toBe(true);
     expect([...byId(emitted).values()].sort((a, b) => a.signal_id.localeCompare(b.signal_id))).toEqual(
       [...expected].sort((a, b) => a.signal_id.localeCompare(b.signal_id)),
     );
@@ -161,7 +151,7 @@ describe('detector batch logic on real Redis', () => {
     for (const seed of [1, 2, 3]) {
       const prefix = `t${Date.now().toString(36)}k${seed}`;
       const recs = history(prefix, 100 + seed);
-      const log = toLog(recs);
+      const log = partitionLog(recs);
       const expected = replay(recs.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: Date.UTC(2026, 10, 27) }).signals;
       const rnd = prng(seed);
       const committed = new Map<string, number>();
@@ -185,7 +175,7 @@ describe('detector batch logic on real Redis', () => {
     const emitted: JourneySignal[] = [];
     const handler = newHandler(emitted, () => false);
     const metrics = (handler as unknown as { deps: { metrics: ReturnType<typeof createDetectorMetrics> } }).deps.metrics;
-    expect(await feed(handler, toLog([...recs, dup]), new Map(), -1)).toBe(true);
+    expect(await feed(handler, partitionLog([...recs, dup]), new Map(), -1)).toBe(true);
     expect((await metrics.events.get()).values.find((v) => v.labels.result === 'duplicate')?.value).toBe(1);
     expect(byId(emitted).size).toBe(emitted.length);
   });

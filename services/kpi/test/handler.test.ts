@@ -8,6 +8,7 @@ import { TOPICS, replay, type ContactEvent, type JourneySignal, type KpiEvent, t
 import { createLogger, type BatchContext, type Consumed } from '@cxg/platform';
 import { KpiHandler, KpiKeys, KpiReader, RedisKpiStore, createKpiMetrics, DEFAULT_KPI_TOPICS, type BatchEffects } from '../src/index.ts';
 import { bucketsInRedis, deleteKeys, expectedBuckets, prng } from './support.ts';
+import { partitionLog } from '@cxg/platform/testing';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefixes: string[] = [];
@@ -84,17 +85,6 @@ function history(id: string, seed: number): { recs: Rec[]; expected: KpiEvent[];
   return { recs: [...input, ...signals], expected, stats: { rejected: result.rejected.length, duplicates: result.duplicates + signals.length - result.signals.length } };
 }
 
-function toLog(recs: Rec[]): Map<string, Consumed[]> {
-  const out = new Map<string, Consumed[]>();
-  for (const r of recs) {
-    const k = `${r.topic}:${r.partition}`;
-    const list = out.get(k) ?? [];
-    list.push({ topic: r.topic, partition: r.partition, offset: String(list.length), key: null, value: r.value });
-    out.set(k, list);
-  }
-  return out;
-}
-
 /** A store whose calls fail when `fail()` says so: a crash before (read) or instead of (apply) the effects. */
 class FlakyStore extends RedisKpiStore {
   constructor(private readonly fail: () => boolean, keys: KpiKeys) {
@@ -153,7 +143,7 @@ describe('KPI worker batch logic on real Redis', () => {
     expect(expected.some((e) => e.kind === 'signal' && e.event.kind === 'CHANNEL_SWITCH')).toBe(true);
     const { handler, metrics } = newHandler(keys);
     const rejected: string[] = [];
-    expect(await feed(handler, toLog(recs), new Map(), { at: -1, mode: 'before' }, prng(1), rejected)).toBe(true);
+    expect(await feed(handler, partitionLog(recs), new Map(), { at: -1, mode: 'before' }, prng(1), rejected)).toBe(true);
     expect(await bucketsInRedis(redis, keys.prefix)).toEqual(expectedBuckets(expected, settings));
     expect(rejected.map((r) => r.split(':').at(-1)).sort()).toEqual(['duplicate_contact_id', 'negative_sale']);
     expect(rejected).toHaveLength(stats.rejected);
@@ -165,7 +155,7 @@ describe('KPI worker batch logic on real Redis', () => {
     for (const seed of [1, 2, 3]) {
       const keys = new KpiKeys(newPrefix(`crash${seed}`));
       const { recs, expected, stats } = history(`h2${seed}`, 50 + seed);
-      const log = toLog(recs);
+      const log = partitionLog(recs);
       const rnd = prng(seed);
       const committed = new Map<string, number>();
       let crashes = 0;
@@ -189,7 +179,7 @@ describe('KPI worker batch logic on real Redis', () => {
   it('a second member applying the same batch meanwhile makes the first re-read and skip it', async () => {
     const keys = new KpiKeys(newPrefix('cas'));
     const { recs, expected } = history('h3', 9);
-    const partitionLog = toLog(recs);
+    const byPartition = partitionLog(recs);
     const zombie = newHandler(keys).handler;
     let interleave = true;
     // The store of `first` lets the zombie apply the same batch between its read and its Lua call.
@@ -197,7 +187,7 @@ describe('KPI worker batch logic on real Redis', () => {
       override async apply(e: BatchEffects): Promise<boolean> {
         if (interleave) {
           interleave = false;
-          const records = partitionLog.get(`${e.topic}:${e.partition}`)!.slice(0, Number(e.applied) + 1);
+          const records = byPartition.get(`${e.topic}:${e.partition}`)!.slice(0, Number(e.applied) + 1);
           await zombie.onBatch(records, { topic: e.topic, partition: e.partition, nextOffset: String(Number(e.applied) + 1), reject: () => undefined });
         }
         return super.apply(e);
@@ -209,7 +199,7 @@ describe('KPI worker batch logic on real Redis', () => {
       store: new Racing(redis, { keys, dedupeTtlMs: 86_400_000 }), topics: DEFAULT_KPI_TOPICS, settings, allowedLatenessMs: 120_000, metrics,
       log: { ...log, warn: (_o: unknown, msg: string) => warnings.push(msg) } as unknown as typeof log, now: () => NOW,
     });
-    expect(await feed(first, partitionLog, new Map(), { at: -1, mode: 'before' }, () => 0.99, [])).toBe(true);
+    expect(await feed(first, byPartition, new Map(), { at: -1, mode: 'before' }, () => 0.99, [])).toBe(true);
     expect(warnings).toEqual(['applied offset moved since it was read: re-reading the batch']);
     expect(await bucketsInRedis(redis, keys.prefix)).toEqual(expectedBuckets(expected, settings));
   });
@@ -218,7 +208,7 @@ describe('KPI worker batch logic on real Redis', () => {
     const keys = new KpiKeys(newPrefix('read'));
     const { recs, expected } = history('h4', 21);
     const { handler } = newHandler(keys);
-    await feed(handler, toLog(recs), new Map(), { at: -1, mode: 'before' }, prng(4), []);
+    await feed(handler, partitionLog(recs), new Map(), { at: -1, mode: 'before' }, prng(4), []);
     const reader = new KpiReader(redis, keys);
     const got = (await reader.read(['1h', '24h', '7d']))!;
     const times = expected.map((e) => (e.kind === 'signal' ? e.event.contact_ended_at : e.event.ended_at));
