@@ -116,6 +116,16 @@ describe('Grafana boards', () => {
     expect(withData).toBeGreaterThan(promql.length / 2);
   });
 
+  it('pipeline series carry the worker name the boards filter on ($worker = detector|kpi|accruals)', async () => {
+    await eventually(async () => {
+      const res = (await fetch(`http://127.0.0.1:${PORTS.prometheus}/api/v1/query?query=${encodeURIComponent('count by (worker) (cx_batch_duration_seconds_count)')}`).then((r) => r.json())) as {
+        data: { result: Array<{ metric: { worker: string } }> };
+      };
+      const workers = res.data.result.map((r) => r.metric.worker).sort();
+      return workers.join() === 'accruals,detector,kpi' ? true : undefined;
+    }, 30_000, 'batch durations of all three workers under their names');
+  });
+
   it('every SQL query runs without error on ClickHouse migrated by the accruals code', async () => {
     const client = await openLedger(`chdb://${join(dir, 'sql-ch')}`);
     const failures: string[] = [];

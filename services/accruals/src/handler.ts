@@ -156,7 +156,7 @@ export class AccrualsHandler implements BatchHandler {
       batch.remember(topic, verdict.event);
       accepted.push({ topic, event: verdict.event, source });
       const t = eventTimeOf(verdict.event);
-      metrics.processingLagSeconds.observe({ worker: 'accruals' }, Math.max(0, (now - t) / 1000));
+      metrics.processingLagSeconds.observe(Math.max(0, (now - t) / 1000));
       if (this.seen === null || t > this.seen) this.seen = t;
     }
     await insertFacts(client, accepted, this.deps.versions.next());

@@ -197,7 +197,7 @@ export class DetectorHandler implements BatchHandler {
     const fresh: DetectorEvent[] = [];
     for (const { item, late } of released) {
       if (late) metrics.lateEvents.inc({ topic: item.topic });
-      metrics.processingLagSeconds.observe({ worker: 'detector' }, Math.max(0, (now - eventTimeOf(item.event)) / 1000));
+      metrics.processingLagSeconds.observe(Math.max(0, (now - eventTimeOf(item.event)) / 1000));
       const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.priors.get(item.event.event_id) : undefined;
       if (stored === undefined) fresh.push(item.event);
       // processed before a crash: re-emit, do not recompute

@@ -151,7 +151,7 @@ export class KpiHandler implements BatchHandler {
       });
       if (!ok) return false;
       for (const t of times) {
-        metrics.processingLagSeconds.observe({ worker: 'kpi' }, Math.max(0, (now - t) / 1000));
+        metrics.processingLagSeconds.observe(Math.max(0, (now - t) / 1000));
         if (state.watermarkMs !== null && t < state.watermarkMs - this.deps.allowedLatenessMs) metrics.lateEvents.inc({ topic: ctx.topic });
       }
     }

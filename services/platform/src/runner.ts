@@ -178,7 +178,7 @@ export class ConsumerRunner {
     resolveOffset(lastOffset);
     metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
-    end({ worker: this.opts.groupId });
+    end();
   }
 
   private async commit(offsets: TopicPartitionOffset[]): Promise<void> {
