@@ -101,7 +101,8 @@ export class RedisKpiStore {
       e.expectedApplied ?? '',
       e.applied,
       e.watermarkMs === null ? '' : e.watermarkMs,
-      (day + 1) * DAY_MS + dedupeTtlMs,
+      // A day's hash is written during that day and looked up for dedupeTtlMs after it ends.
+      DAY_MS + dedupeTtlMs,
       e.markers.size,
     ];
     for (const [f, v] of e.markers) args.push(f, v);

@@ -8,7 +8,7 @@ import { TOPICS, replay, type ContactEvent, type JourneySignal, type KpiEvent, t
 import { createLogger, type BatchContext, type Consumed } from '@cxg/platform';
 import { KpiHandler, KpiKeys, KpiReader, RedisKpiStore, createKpiMetrics, DEFAULT_KPI_TOPICS, type BatchEffects } from '../src/index.ts';
 import { bucketsInRedis, deleteKeys, expectedBuckets, prng } from './support.ts';
-import { partitionLog } from '@cxg/platform/testing';
+import { partitionLog, redisNowMs } from '@cxg/platform/testing';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefixes: string[] = [];
@@ -17,7 +17,8 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-const NOW = Date.UTC(2026, 10, 27);
+// The handler's clock is the store's: its duplicate markers expire on Redis's clock.
+const NOW = await redisNowMs(redis);
 const settings: KpiSettings = { serviceLevelSeconds: 20, switchOutcomes: ['ABANDONED', 'FAILED'] };
 const log = createLogger('test', 'silent');
 const PARTITIONS = 3;

@@ -15,3 +15,13 @@ export function partitionLog(records: ReadonlyArray<{ topic: string; partition: 
   }
   return log;
 }
+
+/**
+ * Wall-clock "now" as the Redis server sees it. A test that hands a worker a `now` must take it from
+ * the store that will apply the worker's expiries, never a fixed date: a fixed date drifts into the
+ * past with the calendar, and Redis (possibly on another host, or under `faketime`) keeps its own clock.
+ */
+export async function redisNowMs(redis: { time(): Promise<Array<string | number>> }): Promise<number> {
+  const [sec, micro] = await redis.time();
+  return Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
+}

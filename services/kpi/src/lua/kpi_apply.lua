@@ -6,7 +6,8 @@
 -- KEYS[1] applied hash (topic -> last applied offset)   KEYS[2] watermark string (max event time, ms)
 -- KEYS[3] today's duplicate-marker hash                  KEYS[4..] bucket hashes
 -- ARGV[1] topic   ARGV[2] expected applied offset ('' = none yet)   ARGV[3] new applied offset
--- ARGV[4] batch watermark ('' = no accepted record)   ARGV[5] marker hash expire-at (epoch ms)
+-- ARGV[4] batch watermark ('' = no accepted record)   ARGV[5] marker hash TTL (ms, relative: Redis's own clock
+-- applies it, so a worker whose clock differs from Redis's can never set an expiry in the past)
 -- ARGV[6] marker pair count n, then n field/value pairs
 -- then per bucket key, in KEYS order: ttl ms, pair count k, k field/increment pairs
 -- Returns {1} when applied, {0, current} on a conflict.
@@ -28,7 +29,7 @@ if markers > 0 then
       chunk = {}
     end
   end
-  redis.call('PEXPIREAT', KEYS[3], ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
 end
 i = i + 2 * markers + 1
 
