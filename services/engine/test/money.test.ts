@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Decimal, dec, centsToNumber } from '../src/money/index.ts';
+import { Decimal, dec, centsToNumber, exactJson, fitsInt64, INT64_MAX, INT64_MIN, JsonNumber, jsonDecimal } from '../src/money/index.ts';
 
 describe('Decimal: parsing and exactness', () => {
   it('keeps decimal text exact (0.1 × 3 = 0.3, unlike floats)', () => {
@@ -126,5 +126,55 @@ describe('centsToNumber', () => {
   it('refuses amounts a double cannot hold', () => {
     expect(centsToNumber(-158n)).toBe(-158);
     expect(() => centsToNumber(2n ** 60n)).toThrow(/safe integer/);
+  });
+
+  it('holds ±(2^53 − 1) and refuses ±2^53 (display and metrics only; the ledger keeps bigint)', () => {
+    expect(centsToNumber(2n ** 53n - 1n)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(centsToNumber(-(2n ** 53n - 1n))).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(() => centsToNumber(2n ** 53n)).toThrow(/safe integer/);
+    expect(() => centsToNumber(-(2n ** 53n))).toThrow(/safe integer/);
+  });
+});
+
+describe('the signed 64-bit range of cents', () => {
+  it('is [−2^63, 2^63 − 1], inclusive at both ends', () => {
+    expect([INT64_MAX, INT64_MIN]).toEqual([9_223_372_036_854_775_807n, -9_223_372_036_854_775_808n]);
+    expect([fitsInt64(INT64_MAX), fitsInt64(INT64_MIN), fitsInt64(0n), fitsInt64(2n ** 53n + 1n), fitsInt64(-(2n ** 53n) - 1n)]).toEqual([true, true, true, true, true]);
+    expect([fitsInt64(INT64_MAX + 1n), fitsInt64(INT64_MIN - 1n)]).toEqual([false, false]);
+  });
+
+  it('rounds exactly past 2^53 and 2^63, where a double cannot (half away from zero)', () => {
+    // (2^53 + 1) + 0.5 → 2^53 + 2; as a double both would be 2^53
+    expect(Decimal.fromBigInt(2n ** 53n + 1n).add('0.5').roundHalfAwayFromZero()).toBe(2n ** 53n + 2n);
+    expect(Decimal.fromBigInt(-(2n ** 53n) - 1n).sub('0.5').roundHalfAwayFromZero()).toBe(-(2n ** 53n) - 2n);
+    expect(Decimal.ratio(2n * INT64_MAX + 1n, 2n).roundHalfAwayFromZero()).toBe(INT64_MAX + 1n);
+    expect(Decimal.fromBigInt(INT64_MIN).mul('0.05').toFixed(4)).toBe('-461168601842738790.4000');
+  });
+});
+
+describe('exactJson', () => {
+  it('prints like JSON.stringify for ordinary values', () => {
+    const doc = { a: 1, b: -0.25, s: 'x"\n\u0000', n: null, t: true, arr: [1, 'two', null, undefined], u: undefined, nested: { d: new Date(0), e: [] }, nan: NaN };
+    expect(exactJson(doc)).toBe(JSON.stringify(doc));
+    expect(exactJson([dec('0.40')])).toBe('["0.4"]');
+  });
+
+  it('prints bigints and JsonNumbers with every digit', () => {
+    const big = 2n ** 63n + 12_345n;
+    expect(exactJson({ amount_cents: big, neg: -big, q: new JsonNumber('123456789012345678.1234') })).toBe(
+      '{"amount_cents":9223372036854788153,"neg":-9223372036854788153,"q":123456789012345678.1234}',
+    );
+    expect(JSON.parse(exactJson({ x: 2n ** 53n + 1n }))).toEqual({ x: 2 ** 53 }); // a double reader rounds; the text does not
+    expect(JSON.stringify({ q: new JsonNumber('0.22') })).toBe('{"q":0.22}');
+    expect(() => new JsonNumber('1.')).toThrow(SyntaxError);
+  });
+
+  it('jsonDecimal trims 4-decimal text to what JSON.stringify(Number(text)) prints, and keeps big ones exact', () => {
+    for (const t of ['12.0000', '0.2200', '-0.7500', '0.0000', '1000.0000', '0.0001', '-2.7750', '62.5720', '99999999999.9999']) {
+      expect(jsonDecimal(t).text).toBe(JSON.stringify(Number(t)));
+    }
+    expect(jsonDecimal('100000000000000.0000').text).toBe('100000000000000');
+    expect(jsonDecimal('18014398509481986.0000').text).toBe('18014398509481986'); // Number() would give …984
+    expect(jsonDecimal('-9223372036854775809.5000').text).toBe('-9223372036854775809.5');
   });
 });

@@ -212,7 +212,18 @@ export function dec(v: DecimalLike): Decimal {
   return Decimal.from(v);
 }
 
-/** A bigint cents amount as a JS number, refusing values a double cannot hold exactly. */
+/** The signed 64-bit range (ClickHouse Int64): the ledger's `amount_cents` must lie inside it. */
+export const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MIN = -(2n ** 63n);
+
+export function fitsInt64(n: bigint): boolean {
+  return n >= INT64_MIN && n <= INT64_MAX;
+}
+
+/**
+ * A bigint cents amount as a JS number, refusing values a double cannot hold exactly. For display
+ * and metrics only: the ledger keeps amounts as bigint end to end.
+ */
 export function centsToNumber(cents: bigint): number {
   const n = Number(cents);
   if (!Number.isSafeInteger(n)) throw new RangeError(`amount out of safe integer range: ${cents} cents`);

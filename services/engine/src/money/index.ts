@@ -1,2 +1,3 @@
-export { Decimal, dec, centsToNumber } from './decimal.ts';
+export { Decimal, dec, centsToNumber, fitsInt64, INT64_MAX, INT64_MIN } from './decimal.ts';
 export type { DecimalLike } from './decimal.ts';
+export { JsonNumber, exactJson, jsonDecimal } from './json.ts';

@@ -3,5 +3,5 @@ export * from './calendar.ts';
 export * from './localtime.ts';
 export * from './validity.ts';
 export * from './kpis.ts';
-export { accrualId, rateDay, closeMonth, evaluateGates } from './rate.ts';
+export { accrualId, rateDay, closeMonth, evaluateGates, LineRangeError } from './rate.ts';
 export type { GateResult } from './rate.ts';

@@ -8,7 +8,7 @@
 import { ChannelValues } from '../events.generated.ts';
 import type { Channel } from '../events.generated.ts';
 import type { Contract, KpiGate } from '../config/types.ts';
-import { Decimal, centsToNumber } from '../money/decimal.ts';
+import { Decimal, INT64_MAX, fitsInt64 } from '../money/decimal.ts';
 import { daysInMonth, isValidDate, monthOf } from './calendar.ts';
 import { kpiExact, toCount } from './kpis.ts';
 import type { KpiCounters } from './kpis.ts';
@@ -21,6 +21,41 @@ const HUNDRED = Decimal.fromInteger(100);
 export function accrualId(contractId: string, date: string, lineType: LineType, channel: Channel | null): string {
   return `${contractId}:${date}:${lineType}:${channel ?? '-'}`;
 }
+
+/** The ledger's `quantity Decimal(38, 4)`: |quantity| × 10^4 must stay below 10^38. */
+const QUANTITY_SCALED_LIMIT = 10n ** 38n;
+
+/**
+ * A line that cannot be booked: its amount lies beyond the signed 64-bit range of cents (or its
+ * quantity beyond the ledger's Decimal(38, 4)). Valid input can get there (a day's Σ sale_cents
+ * has no bound), so it is an error about the input, named by contract, day and line, never a
+ * wrapped or rounded number.
+ */
+export class LineRangeError extends RangeError {
+  override readonly name = 'LineRangeError';
+  constructor(
+    readonly contract_id: string,
+    readonly date: string,
+    readonly line_type: LineType,
+    readonly channel: Channel | null,
+    readonly field: 'amount_cents' | 'quantity',
+    /** the exact value that does not fit: integer cents, or the 4-decimal quantity */
+    readonly value: string,
+  ) {
+    const what =
+      field === 'amount_cents'
+        ? `amount ${value} cents is beyond the signed 64-bit range of cents (±${INT64_MAX})`
+        : `quantity ${value} is beyond the ledger's Decimal(38, 4)`;
+    super(`contract ${contract_id}, day ${date}, line ${lineType(line_type, channel)}: ${what}`);
+  }
+
+  /** A stable label for metrics: `amount_out_of_range` or `quantity_out_of_range`. */
+  get reason(): 'amount_out_of_range' | 'quantity_out_of_range' {
+    return this.field === 'amount_cents' ? 'amount_out_of_range' : 'quantity_out_of_range';
+  }
+}
+
+const lineType = (t: LineType, channel: Channel | null) => (channel ? `${t} ${channel}` : t);
 
 /** JSON-safe count for a basis: a number while exact, else decimal text. */
 function jsonInt(n: bigint): number | string {
@@ -36,6 +71,11 @@ function line(
   exactCents: Decimal,
   basis: Basis,
 ): AccrualLine {
+  const cents = exactCents.roundHalfAwayFromZero();
+  if (!fitsInt64(cents)) throw new LineRangeError(contract.id, date, lineType, channel, 'amount_cents', cents.toString());
+  const q = quantity.toFixed(4);
+  const scaled = BigInt(q.replace('.', ''));
+  if (scaled >= QUANTITY_SCALED_LIMIT || -scaled >= QUANTITY_SCALED_LIMIT) throw new LineRangeError(contract.id, date, lineType, channel, 'quantity', q);
   return {
     accrual_id: accrualId(contract.id, date, lineType, channel),
     contract_id: contract.id,
@@ -43,8 +83,8 @@ function line(
     date,
     line_type: lineType,
     channel,
-    quantity: quantity.toFixed(4),
-    amount_cents: centsToNumber(exactCents.roundHalfAwayFromZero()),
+    quantity: q,
+    amount_cents: cents,
     currency: contract.currency,
     basis: { ...basis, unrounded_cents: exactCents.toString() },
   };
@@ -81,7 +121,8 @@ function gainshareLine(
 
 /**
  * The daily lines of `contract` for local day `day.date` (SPEC section 5, first table).
- * Throws RangeError for a day outside validity or a negative / non-integer count.
+ * Throws RangeError for a day outside validity or a negative / non-integer count, and
+ * LineRangeError for a line whose amount does not fit the signed 64-bit range of cents.
  */
 export function rateDay(contract: Contract, day: DayAggregates): AccrualLine[] {
   const date = day.date;
@@ -246,8 +287,8 @@ export function closeMonth(
     }
     if (seen.has(l.accrual_id)) throw new RangeError(`closeMonth: line ${l.accrual_id} given twice`);
     seen.add(l.accrual_id);
-    if (l.line_type === 'gainshare_repeat' || l.line_type === 'gainshare_switch') gainshare += BigInt(l.amount_cents);
-    if (l.line_type === 'customer_fee') customerFees += BigInt(l.amount_cents);
+    if (l.line_type === 'gainshare_repeat' || l.line_type === 'gainshare_switch') gainshare += l.amount_cents;
+    if (l.line_type === 'customer_fee') customerFees += l.amount_cents;
   }
 
   const zero = Decimal.ZERO;

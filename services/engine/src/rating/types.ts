@@ -27,9 +27,10 @@ export type Basis = { [key: string]: BasisValue };
 
 /**
  * One ledger line. `status` and `version` are added by the caller (they depend on the
- * watermark). Money is `amount_cents`, an integer JS number (a checked safe integer; the
- * arithmetic behind it is exact BigInt), so lines serialise to JSON and ClickHouse Int64
- * without conversion. `quantity` is exact decimal text with 4 decimals (`"12.0000"`).
+ * watermark). Money is `amount_cents`, an exact bigint checked to fit the signed 64-bit range
+ * (the ledger's Int64 column); `quantity` is exact decimal text with 4 decimals (`"12.0000"`),
+ * checked to fit the ledger's Decimal(38, 4). Neither ever passes through a double: write them
+ * to JSON with `exactJson` and to ClickHouse as text.
  */
 export interface AccrualLine {
   /** `<contract_id>:<date>:<line_type>:<channel or ->`: the same line of a re-rated day keeps its id */
@@ -41,7 +42,7 @@ export interface AccrualLine {
   line_type: LineType;
   channel: Channel | null;
   quantity: string;
-  amount_cents: number;
+  amount_cents: bigint;
   currency: string;
   /** the counts and rates used, so finance can retrace the line; decimals as exact text */
   basis: Basis;
