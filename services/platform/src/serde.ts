@@ -19,6 +19,52 @@ export class UndecodableError extends Error {
   override readonly name = 'UndecodableError';
 }
 
+const MAX_SAFE_LONG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An Avro long outside ±(2^53 − 1), which a JS number cannot hold exactly (SPEC section 1). */
+class LongRangeError extends Error {
+  override readonly name = 'LongRangeError';
+}
+
+function safeLong(n: bigint): number {
+  if (n > MAX_SAFE_LONG || n < -MAX_SAFE_LONG) throw new LongRangeError(`long ${n} is beyond ±(2^53 − 1)`);
+  return Number(n);
+}
+
+/**
+ * Every Avro `long` (timestamps, `sale_cents`, counts) as a JS number, exact on both sides of the
+ * SPEC bound |x| ≤ 2^53 − 1. avsc's default long is not: it refuses 2^53 − 1 itself (its bound is
+ * 2^53 − 2) and reads the varint in floating point, so a negative value beyond −2^52 comes back
+ * rounded, even with its sign flipped (−(2^52 + 1) reads as +2^52), without an error. This type
+ * reads the 64-bit value as a bigint and throws beyond the bound, which decode() turns into an
+ * UndecodableError, so such a record goes to the DLQ as `undecodable`.
+ */
+const SAFE_LONG = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer): number => safeLong(buf.readBigInt64LE()),
+  toBuffer: (n: number): Buffer => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (v: unknown): number => {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+    if (typeof v === 'bigint') return safeLong(v);
+    throw new LongRangeError(`${String(v)} is not a long within ±(2^53 − 1)`);
+  },
+  toJSON: (n: number): number => n,
+  isValid: (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n),
+  compare: (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+/** Builds avsc types with SAFE_LONG for every long, `timestamp-millis` ones included. */
+const typeHook = (schema: avro.Schema): avro.Type | undefined =>
+  schema === 'long' || (typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long') ? SAFE_LONG : undefined;
+
+/** The avsc type of a schema as this process reads and writes it (exact longs, see SAFE_LONG). */
+export function avroType(schema: avro.Schema): avro.Type {
+  return avro.Type.forSchema(schema, { typeHook });
+}
+
 /**
  * Confluent wire format (magic byte 0, 4-byte schema id, Avro body) over a Confluent-compatible registry.
  * The registry client fetches and caches writer schemas; this class caches the avsc reader types and the
@@ -42,7 +88,7 @@ export class Serde {
   reader(topic: string, schema?: avro.Schema): avro.Type {
     let type = this.readers.get(topic);
     if (!type) {
-      type = avro.Type.forSchema(schema ?? loadSchema(topic as Topic));
+      type = avroType(schema ?? loadSchema(topic as Topic));
       this.readers.set(topic, type);
     }
     return type;
@@ -117,6 +163,7 @@ export class Serde {
     try {
       return reader.fromBuffer(buf.subarray(5), resolver);
     } catch (err) {
+      if (err instanceof LongRangeError) throw new UndecodableError(`Avro body of schema id ${id}: ${err.message}`);
       throw new UndecodableError(`Avro body does not match schema id ${id}: ${(err as Error).message}`);
     }
   }
