@@ -19,7 +19,7 @@ import {
   type TimelineEntry,
   type WebJourneyEvent,
 } from '@cxg/engine';
-import type { BatchContext, BatchHandler, Consumed, TopicPartitionOffset } from '@cxg/platform';
+import type { BatchContext, BatchHandler, Consumed, TopicPartition, TopicPartitionOffset } from '@cxg/platform';
 import { contactField, eventField, type MarkerQuery, type MarkerWrite, type RedisDetectorStore } from './store.ts';
 import type { DetectorMetrics } from './metrics.ts';
 
@@ -45,8 +45,8 @@ export interface DetectorDeps {
   emit(signals: readonly JourneySignal[]): Promise<void>;
   metrics: DetectorMetrics;
   settings: DetectionSettings;
-  timelineCap: number;
-  idleGraceMs: number;
+  /** Safety bound per customer timeline (see the engine's `pruneTimeline`). */
+  maxTimelineEntries: number;
   now(): number;
 }
 
@@ -94,7 +94,6 @@ export class DetectorHandler implements BatchHandler {
     if (!b) {
       b = new ReorderBuffer<Item>({
         allowedLatenessMs: this.deps.settings.allowedLatenessMs,
-        idleGraceMs: this.deps.idleGraceMs,
         key: (item) => orderKeyOf(item.event),
         position: (item) => ({ stream: item.topic, offset: item.offset }),
         streams: DETECTOR_TOPICS,
@@ -161,17 +160,18 @@ export class DetectorHandler implements BatchHandler {
         },
       });
       this.retain(customer, timelines.get(customer));
-      released.push(...buffer.push({ event, customer, topic, offset: r.offset }, now));
+      released.push(...buffer.push({ event, customer, topic, offset: r.offset }));
     }
     this.received.set(`${topic}:${ctx.partition}`, ctx.nextOffset);
     await this.apply(released, markerWrites);
     return this.safeOffsets(ctx.partition);
   }
 
-  async onTick(nowMs: number): Promise<TopicPartitionOffset[]> {
+  /** Releases what the idle partitions' topics (the runner's verdict: at the log end) no longer hold back. */
+  async onTick(_nowMs: number, idle: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     const commits: TopicPartitionOffset[] = [];
     for (const [partition, buffer] of this.buffers) {
-      const released = buffer.releaseIdle(nowMs);
+      const released = buffer.setIdle(idle.filter((tp) => tp.partition === partition).map((tp) => tp.topic));
       if (released.length === 0) continue;
       await this.apply(released, []);
       commits.push(...this.safeOffsets(partition));
@@ -191,7 +191,7 @@ export class DetectorHandler implements BatchHandler {
 
   /** Detects over released events (in order), writes Redis, then emits the signals. */
   private async apply(released: Released<Item>[], markerWrites: MarkerWrite[]): Promise<void> {
-    const { metrics, settings, timelineCap } = this.deps;
+    const { metrics, settings, maxTimelineEntries } = this.deps;
     const now = this.deps.now();
     const signals: JourneySignal[] = [];
     const fresh: DetectorEvent[] = [];
@@ -205,7 +205,11 @@ export class DetectorHandler implements BatchHandler {
     }
     const customers = new Set(released.map((r) => r.item.customer));
     const timelines = new InMemoryTimelineStore([...customers].map((c) => [c, this.cache.get(c)!.entries]));
-    const detected = detectInOrder(fresh, timelines, { settings, timelineCap });
+    const detected = detectInOrder(fresh, timelines, {
+      settings,
+      maxTimelineEntries,
+      onTruncated: (_customer, dropped) => metrics.timelineTruncated.inc(dropped),
+    });
     const byContact = new Map(detected.map((s) => [s.contact_event_id, s]));
     for (const e of fresh) {
       if ('contact_id' in e && e.answered_at !== null) {

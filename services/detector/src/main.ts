@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { MAX_SPAN_MS, TOPICS, detectionSettingsOf, type JourneySignal } from '@cxg/engine';
+import { DEFAULT_IDLE_GRACE_MS, DEFAULT_MAX_TIMELINE_ENTRIES, MAX_SPAN_MS, TOPICS, detectionSettingsOf, type JourneySignal } from '@cxg/engine';
 import {
   ConsumerRunner,
   createKafka,
@@ -21,10 +21,13 @@ export interface DetectorOptions {
   endpoints?: Endpoints;
   groupId?: string;
   metricsPort?: number;
-  /** Wall-clock quiet time beyond L before an idle partition releases its buffer. */
+  /**
+   * Wall-clock time beyond L that a partition must have been at its log end before the reorder
+   * buffer stops waiting for it.
+   */
   idleGraceMs?: number;
-  /** Timeline entries kept per (kind, family) and customer. */
-  timelineCap?: number;
+  /** Safety bound on one customer's timeline entries. */
+  maxTimelineEntries?: number;
   /** How long event ids are remembered for duplicate detection. */
   dedupeTtlMs?: number;
 }
@@ -59,12 +62,14 @@ export async function startDetector(opts: DetectorOptions = {}): Promise<Running
       produceRecords(producer, serde, signals.map((s) => ({ topic: TOPICS.signals, key: s.customer_id, value: s }))),
     metrics,
     settings,
-    timelineCap: opts.timelineCap ?? 64,
-    idleGraceMs: opts.idleGraceMs ?? Number(process.env.CX_IDLE_GRACE_MS ?? 5000),
+    maxTimelineEntries: opts.maxTimelineEntries ?? DEFAULT_MAX_TIMELINE_ENTRIES,
     now: Date.now,
   });
+  const idleGraceMs = opts.idleGraceMs ?? Number(process.env.CX_IDLE_GRACE_MS ?? DEFAULT_IDLE_GRACE_MS);
   const runner = new ConsumerRunner({
     kafka, groupId: opts.groupId ?? process.env.CX_DETECTOR_GROUP ?? 'cx-detector', topics: DETECTOR_TOPICS, serde, producer, metrics, log, handler,
+    // Quiet for L + grace: an event that happens after that arrives later than L behind anything seen.
+    idleAfterMs: settings.allowedLatenessMs + idleGraceMs,
   });
   const server = await startHealthServer({
     port: opts.metricsPort ?? Number(process.env.METRICS_PORT ?? 9401),

@@ -13,11 +13,13 @@ import {
   type WebJourneyEvent,
 } from '@cxg/engine';
 import { type BatchContext, type Consumed, type TopicPartitionOffset } from '@cxg/platform';
-import { DetectorHandler, createDetectorMetrics, RedisDetectorStore } from '../src/index.ts';
-import { partitionLog } from '@cxg/platform/testing';
+import { DETECTOR_TOPICS, DetectorHandler, createDetectorMetrics, RedisDetectorStore } from '../src/index.ts';
+import { partitionLog, redisNowMs } from '@cxg/platform/testing';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 afterAll(() => redis.disconnect());
+// The handler's clock is the store's (see redisNowMs); the history lies in the past of any such clock.
+const NOW = await redisNowMs(redis);
 
 function prng(seed: number) {
   let s = seed >>> 0;
@@ -79,9 +81,8 @@ const newHandler = (emitted: JourneySignal[], failEmit: () => boolean) =>
     },
     metrics: createDetectorMetrics(),
     settings: DEFAULT_DETECTION,
-    timelineCap: 64,
-    idleGraceMs: 1000,
-    now: () => Date.UTC(2026, 10, 27),
+    maxTimelineEntries: 1000,
+    now: () => NOW,
   });
 
 /**
@@ -116,7 +117,8 @@ async function feed(handler: DetectorHandler, log: Map<string, Consumed[]>, comm
     if (!progressed) break;
   }
   try {
-    commit(await handler.onTick(Date.UTC(2026, 10, 28)));
+    // The log is drained: the runner would now report every topic-partition idle.
+    commit(await handler.onTick(NOW, [0, 1].flatMap((partition) => DETECTOR_TOPICS.map((topic) => ({ topic, partition })))));
   } catch {
     return false;
   }
@@ -137,7 +139,7 @@ describe('detector batch logic on real Redis', () => {
   it('emits exactly the signals of sorted replay for a stream arriving within L', async () => {
     const prefix = `t${Date.now().toString(36)}a`;
     const recs = history(prefix, 7);
-    const expected = replay(recs.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: Date.UTC(2026, 10, 27) }).signals;
+    const expected = replay(recs.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW }).signals;
     expect(expected.some((s) => s.kind === 'REPEAT_CONTACT')).toBe(true);
     expect(expected.some((s) => s.kind === 'CHANNEL_SWITCH')).toBe(true);
     const emitted: JourneySignal[] = [];
@@ -152,7 +154,7 @@ describe('detector batch logic on real Redis', () => {
       const prefix = `t${Date.now().toString(36)}k${seed}`;
       const recs = history(prefix, 100 + seed);
       const log = partitionLog(recs);
-      const expected = replay(recs.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: Date.UTC(2026, 10, 27) }).signals;
+      const expected = replay(recs.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW }).signals;
       const rnd = prng(seed);
       const committed = new Map<string, number>();
       const emitted: JourneySignal[] = [];

@@ -6,7 +6,7 @@
 import type { ContactEvent, JourneySignal } from './events.generated.ts';
 import {
   DEFAULT_DETECTION,
-  DEFAULT_TIMELINE_CAP,
+  DEFAULT_MAX_TIMELINE_ENTRIES,
   addToTimeline,
   pruneTimeline,
   selectPrior,
@@ -52,8 +52,10 @@ export class InMemoryTimelineStore implements TimelineStore {
 
 export interface DetectOptions {
   settings?: DetectionSettings;
-  /** Per (kind, family) group, see `pruneTimeline`. */
-  timelineCap?: number;
+  /** Safety bound per customer timeline, see `pruneTimeline`. */
+  maxTimelineEntries?: number;
+  /** Told when the safety bound dropped entries a future contact could still choose. */
+  onTruncated?(customerId: string, dropped: number): void;
 }
 
 /**
@@ -66,7 +68,7 @@ export interface DetectOptions {
  */
 export function detectInOrder(events: readonly InputEvent[], store: TimelineStore, options: DetectOptions = {}): JourneySignal[] {
   const settings = options.settings ?? DEFAULT_DETECTION;
-  const cap = options.timelineCap ?? DEFAULT_TIMELINE_CAP;
+  const maxEntries = options.maxTimelineEntries ?? DEFAULT_MAX_TIMELINE_ENTRIES;
   const signals: JourneySignal[] = [];
   let i = 0;
   while (i < events.length) {
@@ -82,8 +84,13 @@ export function detectInOrder(events: readonly InputEvent[], store: TimelineStor
       if (entry === null) continue;
       grown.set(entry.customer_id, addToTimeline(grown.get(entry.customer_id) ?? store.get(entry.customer_id), entry));
     }
-    // Pruning at the group's event time is safe for every contact of the group (see timelineCutoff).
-    for (const [customer, entries] of grown) store.set(customer, pruneTimeline(entries, t, settings, cap));
+    // Pruning at the group's event time keeps every entry a contact of this group or a later one can
+    // choose (see pruneTimeline).
+    for (const [customer, entries] of grown) {
+      const pruned = pruneTimeline(entries, t, settings, maxEntries);
+      if (pruned.truncated > 0) options.onTruncated?.(customer, pruned.truncated);
+      store.set(customer, pruned.entries);
+    }
 
     for (const event of group) {
       if (!('contact_id' in event)) continue;

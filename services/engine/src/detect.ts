@@ -178,51 +178,76 @@ export function signalFor(contact: ContactEvent, prior: PriorRef): JourneySignal
   };
 }
 
-/** Per (kind, family) group; see pruneTimeline. */
-export const DEFAULT_TIMELINE_CAP = 64;
+/**
+ * A hard safety bound on one customer's timeline, far above any real customer (a timeline keeps
+ * one dominant entry per (kind, family) plus what ended within the last L + 24 h, see
+ * `pruneTimeline`). Only a flood beyond it — a thousand answered contacts or failed journeys of one
+ * customer inside one day — makes pruning drop entries a future contact could still choose; those
+ * drops are counted (`cx_timeline_truncated_total`), never silent.
+ */
+export const DEFAULT_MAX_TIMELINE_ENTRIES = 1000;
 
 /**
- * Earliest `ended_at` an entry may have and still be a prior of an event that arrives in order
- * once the greatest event time seen is `watermarkMs`: such an event ends at or after
- * `watermarkMs − L`, starts at most 24 h (MAX_SPAN_MS, longer records are rejected) before it
- * ends, and looks back at most R (contacts) or S (journeys) from its start.
+ * Earliest `started_at` of any contact still to come once events up to `watermarkMs` have been
+ * processed in order: it ends at or after `watermarkMs − L` (the margin L covers events that are
+ * late but within the allowed lateness) and starts at most 24 h (MAX_SPAN_MS; longer records are
+ * rejected) before it ends.
  */
-export function timelineCutoff(kind: TimelineEntry['kind'], watermarkMs: number, settings: DetectionSettings): number {
-  const windowMs = kind === 'contact' ? settings.repeatWindowMs : settings.switchWindowMs;
-  return watermarkMs - settings.allowedLatenessMs - MAX_SPAN_MS - windowMs;
+export function earliestFutureStart(watermarkMs: number, settings: DetectionSettings): number {
+  return watermarkMs - settings.allowedLatenessMs - MAX_SPAN_MS;
 }
 
 /**
- * Keeps the entries that can still be priors, sorted ascending by `comparePriors`, and at most
- * `maxPerGroup` per (kind, family) group — per kind alone when families are not matched.
+ * Earliest `ended_at` an entry may have and still be a prior of a contact still to come: that
+ * contact starts at or after `earliestFutureStart` and looks back at most R (contacts) or S
+ * (journeys) from its start.
+ */
+export function timelineCutoff(kind: TimelineEntry['kind'], watermarkMs: number, settings: DetectionSettings): number {
+  const windowMs = kind === 'contact' ? settings.repeatWindowMs : settings.switchWindowMs;
+  return earliestFutureStart(watermarkMs, settings) - windowMs;
+}
+
+export interface PrunedTimeline {
+  /** Sorted ascending by `comparePriors`. */
+  entries: TimelineEntry[];
+  /** Entries a future contact could still have chosen, dropped only by the hard bound. */
+  truncated: number;
+}
+
+/**
+ * Keeps exactly the entries a contact still to come could choose as its prior (SPEC "Bounded
+ * state, same answers"), sorted ascending by `comparePriors`:
  *
- * Why the cap cannot change results in practice: candidates of one group are compared by the
- * same order the cap evicts by, and a kept entry that ended no later than B started is newer than
- * any evicted one, so it is inside B's window whenever the evicted one is, and wins. The cap only
- * matters when all `maxPerGroup` newer entries of B's group ended after B started, i.e. within
- * B's own duration (≤ 24 h, processed in event-time order): that many contacts or failed
- * journeys of one customer and family inside one contact. It bounds memory (and Redis bytes)
- * per customer against such a flood.
+ * - every entry that ended after `earliestFutureStart`: a future contact may start just after it
+ *   and before any later one, so each of them may be chosen, however many there are;
+ * - of the entries that ended at or before it, only the greatest by `comparePriors` of each
+ *   candidate group — (kind, family), or kind alone when families are not matched — and only while
+ *   it is inside its window. Every future contact B starts after all of them ended, so each is a
+ *   candidate of B exactly when it is inside B's window; the greatest of a group ended last, so it is
+ *   inside whenever an older one is, and it wins the SPEC's tie order. B itself (A ≠ B) is never
+ *   among them: B ends after `watermarkMs − L`, later than all of them.
+ *
+ * Beyond `maxEntries` (a safety bound, see DEFAULT_MAX_TIMELINE_ENTRIES) the oldest entries are
+ * dropped and counted in `truncated`.
  */
 export function pruneTimeline(
   entries: readonly TimelineEntry[],
   watermarkMs: number,
   settings: DetectionSettings = DEFAULT_DETECTION,
-  maxPerGroup: number = DEFAULT_TIMELINE_CAP,
-): TimelineEntry[] {
+  maxEntries: number = DEFAULT_MAX_TIMELINE_ENTRIES,
+): PrunedTimeline {
+  const minStart = earliestFutureStart(watermarkMs, settings);
   const cutoff = { contact: timelineCutoff('contact', watermarkMs, settings), journey: timelineCutoff('journey', watermarkMs, settings) };
-  const live = entries.filter((e) => e.ended_at >= cutoff[e.kind]).sort(comparePriors);
-  const perGroup = new Map<string, number>();
-  const keptNewestFirst: TimelineEntry[] = [];
-  for (let i = live.length - 1; i >= 0; i--) {
-    const e = live[i]!;
-    const group = settings.matchIntentFamily ? `${e.kind}:${e.family}` : e.kind;
-    const n = perGroup.get(group) ?? 0;
-    if (n >= maxPerGroup) continue;
-    perGroup.set(group, n + 1);
-    keptNewestFirst.push(e);
+  const sorted = entries.filter((e) => e.ended_at >= cutoff[e.kind]).sort(comparePriors);
+  const dominant = new Map<string, TimelineEntry>();
+  const kept: TimelineEntry[] = [];
+  for (const e of sorted) {
+    if (e.ended_at > minStart) kept.push(e);
+    else dominant.set(settings.matchIntentFamily ? `${e.kind}:${e.family}` : e.kind, e); // ascending: the last one wins
   }
-  return keptNewestFirst.reverse();
+  const all = dominant.size === 0 ? kept : [...dominant.values(), ...kept].sort(comparePriors);
+  const truncated = Math.max(0, all.length - maxEntries);
+  return { entries: truncated === 0 ? all : all.slice(truncated), truncated };
 }
 
 /** Adds an entry, replacing one with the same event_id (a re-read after a crash adds nothing). */

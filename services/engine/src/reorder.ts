@@ -5,9 +5,15 @@
  * with an event time equal to the watermark; so every event of one event time leaves in the same
  * release, which `detectInOrder` relies on.
  *
- * Wall-clock times are passed in by the caller (the engine reads no clock). Items are opaque;
- * the caller supplies their order key and, optionally, their position (stream = topic, offset)
- * so that the committed offset of each stream never passes the smallest offset still buffered.
+ * Idleness is the source's business, not the buffer's: the caller says which streams have nothing
+ * more to give (`setIdle`) — for Kafka, a partition whose consumer position has reached the log end
+ * and stayed there for a grace period. Silence in this process is never idleness: a worker that is
+ * busy, stalled or catching up on a backlog receives nothing for a while from a stream that still
+ * holds records, and releasing past that stream would make its records late.
+ *
+ * Items are opaque; the caller supplies their order key and, optionally, their position (stream =
+ * topic, offset) so that the committed offset of each stream never passes the smallest offset
+ * still buffered.
  */
 import { MinHeap } from './heap.ts';
 import { compareOrderKeys, type OrderKey } from './order.ts';
@@ -16,16 +22,14 @@ export type Offset = bigint | number | string;
 
 export interface ReorderOptions<T> {
   allowedLatenessMs: number;
-  /** Extra wall-clock quiet time, beyond L, before an idle partition releases everything. */
-  idleGraceMs?: number;
   key: (item: T) => OrderKey;
   /** Where the item came from; `stream` tells apart the topics of one co-partitioned buffer. */
   position?: (item: T) => { stream: string; offset: Offset } | undefined;
   /**
    * The co-partitioned input streams (topics) feeding this buffer. When given, the watermark is the
    * smallest over the streams of (greatest event time seen on it − L), so a topic the consumer
-   * happens to fetch ahead of the other cannot make the other's events late; a stream that has
-   * not delivered for `idleGraceMs` of wall clock is left out, so a quiet topic blocks nobody.
+   * happens to fetch ahead of the other cannot make the other's events late; a stream declared
+   * idle is left out, so a quiet topic blocks nobody. Without it, the buffer has one stream `''`.
    */
   streams?: readonly string[];
 }
@@ -36,6 +40,7 @@ export interface Released<T> {
   late: boolean;
 }
 
+/** How long a source must have had nothing more to give before it counts as idle (wall clock). */
 export const DEFAULT_IDLE_GRACE_MS = 5_000;
 
 interface Slot<T> {
@@ -91,22 +96,17 @@ export class ReorderBuffer<T> {
   private readonly heap = new MinHeap<Slot<T>>((a, b) => compareOrderKeys(a.key, b.key));
   private readonly offsets = new OffsetTracker();
   private readonly lateness: number;
-  private readonly idleAfterMs: number;
+  private readonly streams: readonly string[];
   private maxSeen = -Infinity;
   /** Every released item except late ones has an event time below this. */
   private frontier = -Infinity;
-  private lastArrivalWallMs: number | undefined;
   private late = 0;
-  private readonly streamIdleMs: number;
   private readonly maxSeenByStream = new Map<string, number>();
-  private readonly lastArrivalByStream = new Map<string, number>();
-  /** Wall clock of the first push: a declared stream that never delivered counts as active since then. */
-  private firstArrivalWallMs: number | undefined;
+  private readonly idle = new Set<string>();
 
   constructor(private readonly options: ReorderOptions<T>) {
     this.lateness = options.allowedLatenessMs;
-    this.idleAfterMs = options.allowedLatenessMs + (options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS);
-    this.streamIdleMs = options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS;
+    this.streams = options.streams !== undefined && options.streams.length > 0 ? options.streams : [''];
   }
 
   get size(): number {
@@ -129,20 +129,17 @@ export class ReorderBuffer<T> {
   }
 
   /**
-   * Adds an item and returns what it releases, in order. An idle release that is due comes
-   * first (the caller's timer may have been late). An item whose event time is below what was
-   * already released comes back at once, flagged late: processed, never dropped.
+   * Adds an item and returns what it releases, in order. Its stream is active again: it delivered.
+   * An item whose event time is below what was already released comes back at once, flagged late:
+   * processed, never dropped.
    */
-  push(item: T, wallNowMs: number): Released<T>[] {
-    const out = this.releaseIdle(wallNowMs);
-    this.lastArrivalWallMs = wallNowMs;
-    this.firstArrivalWallMs ??= wallNowMs;
+  push(item: T): Released<T>[] {
+    const out: Released<T>[] = [];
     const key = this.options.key(item);
     const pos = this.options.position?.(item);
-    if (pos !== undefined) {
-      this.lastArrivalByStream.set(pos.stream, wallNowMs);
-      if (key.eventTime > (this.maxSeenByStream.get(pos.stream) ?? -Infinity)) this.maxSeenByStream.set(pos.stream, key.eventTime);
-    }
+    const stream = this.options.streams === undefined ? '' : (pos?.stream ?? '');
+    this.idle.delete(stream);
+    if (key.eventTime > (this.maxSeenByStream.get(stream) ?? -Infinity)) this.maxSeenByStream.set(stream, key.eventTime);
     if (key.eventTime < this.frontier) {
       this.late++;
       out.push({ item, late: true });
@@ -152,50 +149,45 @@ export class ReorderBuffer<T> {
     this.heap.push(slot);
     if (slot.stream !== undefined && slot.offset !== undefined) this.offsets.add(slot.stream, slot.offset);
     if (key.eventTime > this.maxSeen) this.maxSeen = key.eventTime;
-    this.frontier = Math.max(this.frontier, this.watermarkAt(wallNowMs));
-    this.releaseBelow(this.frontier, out);
+    this.advance(out);
     return out;
-  }
-
-  /** Greatest event time seen − L; with `streams`, the smallest of that over the streams not idle. */
-  private watermarkAt(wallNowMs: number): number {
-    const streams = this.options.streams;
-    if (streams === undefined || streams.length === 0) return this.maxSeen - this.lateness;
-    let wm = Infinity;
-    for (const s of streams) {
-      const last = this.lastArrivalByStream.get(s) ?? this.firstArrivalWallMs ?? wallNowMs;
-      if (wallNowMs - last >= this.streamIdleMs) continue;
-      wm = Math.min(wm, (this.maxSeenByStream.get(s) ?? -Infinity) - this.lateness);
-    }
-    return wm === Infinity ? this.maxSeen - this.lateness : wm;
   }
 
   /**
-   * Releases everything when no item arrived for L + idle grace of wall clock; with `streams`, also
-   * what a stream that went quiet no longer holds back.
+   * Declares which streams have nothing more to give (all others are active) and returns what that
+   * releases: an idle stream holds nobody back, and when every stream is idle the buffer empties
+   * (later items at or below the greatest event time seen are then late). Without `streams` in the
+   * options the buffer's one stream is `''`.
    */
-  releaseIdle(wallNowMs: number): Released<T>[] {
-    if (this.heap.size === 0 || this.lastArrivalWallMs === undefined) return [];
-    if (wallNowMs - this.lastArrivalWallMs >= this.idleAfterMs) return this.flush();
+  setIdle(idle: Iterable<string>): Released<T>[] {
+    this.idle.clear();
+    for (const s of idle) if (this.streams.includes(s)) this.idle.add(s);
     const out: Released<T>[] = [];
-    if (this.options.streams !== undefined && this.maxSeen !== -Infinity) {
-      this.frontier = Math.max(this.frontier, this.watermarkAt(wallNowMs));
-      this.releaseBelow(this.frontier, out);
-    }
+    this.advance(out);
     return out;
   }
 
-  /** Wall-clock time at which `releaseIdle` will release, or null when nothing is buffered. */
-  idleDeadlineMs(): number | null {
-    return this.heap.size === 0 || this.lastArrivalWallMs === undefined ? null : this.lastArrivalWallMs + this.idleAfterMs;
-  }
-
-  /** Releases everything now; later items at or below the greatest event time are then late. */
+  /** Releases everything: every stream is idle from now on, until it delivers again. */
   flush(): Released<T>[] {
-    const out: Released<T>[] = [];
-    this.releaseBelow(Infinity, out);
-    if (this.maxSeen !== -Infinity) this.frontier = Math.max(this.frontier, this.maxSeen + 1);
-    return out;
+    return this.setIdle(this.streams);
+  }
+
+  /**
+   * Releases below the smallest over the active streams of (greatest event time seen on it − L). A
+   * stream that has delivered nothing yet holds everything back until it delivers or is idle.
+   */
+  private advance(out: Released<T>[]): void {
+    let wm = Infinity;
+    for (const s of this.streams) {
+      if (!this.idle.has(s)) wm = Math.min(wm, (this.maxSeenByStream.get(s) ?? -Infinity) - this.lateness);
+    }
+    if (wm === Infinity) {
+      this.releaseBelow(Infinity, out); // every stream is idle
+      if (this.maxSeen !== -Infinity) this.frontier = Math.max(this.frontier, this.maxSeen + 1);
+      return;
+    }
+    this.frontier = Math.max(this.frontier, wm);
+    this.releaseBelow(this.frontier, out);
   }
 
   /** Smallest offset still buffered for the stream, or undefined: commit no further than it. */
@@ -219,10 +211,8 @@ export class ReorderBuffer<T> {
     this.offsets.clear();
     this.maxSeen = -Infinity;
     this.frontier = -Infinity;
-    this.lastArrivalWallMs = undefined;
-    this.firstArrivalWallMs = undefined;
     this.maxSeenByStream.clear();
-    this.lastArrivalByStream.clear();
+    this.idle.clear();
   }
 
   private releaseBelow(limit: number, out: Released<T>[]): void {

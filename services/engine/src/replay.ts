@@ -31,7 +31,8 @@ export interface ReplayOptions {
   /** Wall clock for the "more than 24 h in the future" rule. */
   nowMs: number;
   settings?: DetectionSettings;
-  timelineCap?: number;
+  /** Safety bound per customer timeline (see `pruneTimeline`), the same default as the detector's. */
+  maxTimelineEntries?: number;
 }
 
 export interface ReplayResult {
@@ -44,6 +45,8 @@ export interface ReplayResult {
   accepted: InputEvent[];
   /** Greatest event time of the accepted events, null when none was accepted. */
   watermarkMs: number | null;
+  /** Timeline entries the safety bound dropped (0 unless a customer floods past it). */
+  timelineTruncated: number;
 }
 
 function isInputTopic(topic: string): topic is InputTopic {
@@ -81,10 +84,12 @@ export function replay(records: readonly ReplayRecord[], options: ReplayOptions)
     }
   }
   accepted.sort(compareEventsByOrder);
+  let timelineTruncated = 0;
   const signals = detectInOrder(accepted, new InMemoryTimelineStore(), {
     ...(options.settings === undefined ? {} : { settings: options.settings }),
-    ...(options.timelineCap === undefined ? {} : { timelineCap: options.timelineCap }),
+    ...(options.maxTimelineEntries === undefined ? {} : { maxTimelineEntries: options.maxTimelineEntries }),
+    onTruncated: (_customer, dropped) => (timelineTruncated += dropped),
   }).sort(compareSignals);
   const last = accepted.at(-1);
-  return { signals, rejected, duplicates, accepted, watermarkMs: last === undefined ? null : eventTimeOf(last) };
+  return { signals, rejected, duplicates, accepted, watermarkMs: last === undefined ? null : eventTimeOf(last), timelineTruncated };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_DETECTION,
-  DEFAULT_TIMELINE_CAP,
+  DEFAULT_MAX_TIMELINE_ENTRIES,
+  earliestFutureStart,
   InMemoryTimelineStore,
   addToTimeline,
   comparePriors,
@@ -305,49 +306,98 @@ describe('signalFor', () => {
 });
 
 describe('pruneTimeline', () => {
-  it('keeps exactly the entries a contact arriving in order could still link to', () => {
+  const L = DEFAULT_DETECTION.allowedLatenessMs;
+  const at = (id: string, endedAt: number, over: Partial<ContactEvent> = {}) =>
+    contact({ event_id: id, contact_id: id, started_at: endedAt - MIN, answered_at: endedAt - MIN, ended_at: endedAt, ...over });
+  const jAt = (id: string, endedAt: number) => journey({ event_id: id, session_id: id, started_at: endedAt - MIN, ended_at: endedAt });
+  const ids = (p: { entries: TimelineEntry[] }) => p.entries.map((e) => e.event_id);
+
+  it('drops what no contact arriving in order could still link to', () => {
     const w = T0 + 30 * DAY;
-    const L = DEFAULT_DETECTION.allowedLatenessMs;
+    expect(earliestFutureStart(w, DEFAULT_DETECTION)).toBe(w - L - DAY);
     expect(timelineCutoff('contact', w, DEFAULT_DETECTION)).toBe(w - L - DAY - R);
     expect(timelineCutoff('journey', w, DEFAULT_DETECTION)).toBe(w - L - DAY - S);
-    const at = (id: string, endedAt: number) => contact({ event_id: id, contact_id: id, started_at: endedAt - MIN, answered_at: endedAt - MIN, ended_at: endedAt });
-    const jAt = (id: string, endedAt: number) => journey({ event_id: id, session_id: id, started_at: endedAt - MIN, ended_at: endedAt });
     const cut = w - L - DAY;
     const kept = pruneTimeline(entries(at('old', cut - R - 1), at('edge', cut - R), jAt('jold', cut - S - 1), jAt('jedge', cut - S)), w);
-    expect(kept.map((e) => e.event_id)).toEqual(['edge', 'jedge']);
+    expect(ids(kept)).toEqual(['edge', 'jedge']);
+    expect(kept.truncated).toBe(0);
 
     // The tightest in-order contact: ends at w − L, started 24 h before, and links back exactly R.
     const b = contact({ event_id: 'b', contact_id: 'b', channel: 'CHAT', started_at: w - L - DAY, answered_at: w - L - DAY, ended_at: w - L });
-    expect(selectPrior(b, kept)?.event_id).toBe('edge');
-    expect(selectPrior({ ...b, channel: 'PHONE' }, kept)?.event_id).toBe('jedge');
+    expect(selectPrior(b, kept.entries)?.event_id).toBe('edge');
+    expect(selectPrior({ ...b, channel: 'PHONE' }, kept.entries)?.event_id).toBe('jedge');
   });
 
   it('returns entries sorted by comparePriors', () => {
     const list = entries(contact({ event_id: 'x2', contact_id: 'x2', started_at: T0 + HOUR }), contact({ event_id: 'x1', contact_id: 'x1' }));
-    expect(pruneTimeline(list, T0).map((e) => e.event_id)).toEqual(['x1', 'x2']);
+    expect(ids(pruneTimeline(list, T0))).toEqual(['x1', 'x2']);
   });
 
-  it('caps each (kind, family) group at the newest entries', () => {
-    const many = Array.from({ length: 10 }, (_, i) =>
-      contact({ event_id: `b${i}`, contact_id: `b${i}`, started_at: T0 + i * MIN, answered_at: T0 + i * MIN, ended_at: T0 + i * MIN }),
-    );
-    const tariff = contact({ event_id: 't', contact_id: 't', intent: 'tariff.change', started_at: T0 - DAY });
-    const j = journey({ event_id: 'w', started_at: T0 - DAY });
-    const kept = pruneTimeline(entries(...many, tariff, j), T0 + HOUR, DEFAULT_DETECTION, 3);
-    expect(kept.map((e) => e.event_id)).toEqual(['w', 't', 'b7', 'b8', 'b9']);
-    // Without family matching contacts form one group.
-    const loose = pruneTimeline(entries(...many, tariff, j), T0 + HOUR, { ...DEFAULT_DETECTION, matchIntentFamily: false }, 3);
-    expect(loose.map((e) => e.event_id)).toEqual(['w', 'b7', 'b8', 'b9']);
-    expect(DEFAULT_TIMELINE_CAP).toBeGreaterThanOrEqual(16);
+  it('of the entries every future contact starts after, keeps only the latest of each (kind, family) group', () => {
+    const w = T0 + 10 * DAY;
+    const minStart = earliestFutureStart(w, DEFAULT_DETECTION);
+    const old = Array.from({ length: 10 }, (_, i) => at(`b${i}`, minStart - (10 - i) * HOUR));
+    const tariff = [at('t1', minStart - 3 * DAY, { intent: 'tariff.change' }), at('t2', minStart - 2 * DAY, { intent: 'tariff.change' })];
+    const jj = [jAt('w1', minStart - 5 * HOUR), jAt('w2', minStart)];
+    // ended after minStart: a future contact may start between them, so every one stays
+    const recent = [at('r1', minStart + 1), at('r2', minStart + 1), at('r3', w)];
+    const kept = pruneTimeline(entries(...old, ...tariff, ...jj, ...recent), w);
+    expect(ids(kept)).toEqual(['t2', 'b9', 'w2', 'r1', 'r2', 'r3']);
+    // Without family matching, contacts of all families form one group.
+    const loose = pruneTimeline(entries(...old, ...tariff, ...jj, ...recent), w, { ...DEFAULT_DETECTION, matchIntentFamily: false });
+    expect(ids(loose)).toEqual(['b9', 'w2', 'r1', 'r2', 'r3']);
   });
 
-  it('the cap does not change the prior of a contact that starts after the kept entries ended', () => {
-    const many = Array.from({ length: 10 }, (_, i) =>
-      contact({ event_id: `b${i}`, contact_id: `b${i}`, started_at: T0 + i * MIN, answered_at: T0 + i * MIN, ended_at: T0 + i * MIN + 1 }),
-    );
-    const b = contact({ event_id: 'B', contact_id: 'B', started_at: T0 + HOUR });
-    const all = entries(...many);
-    expect(selectPrior(b, pruneTimeline(all, T0 + HOUR, DEFAULT_DETECTION, 2))).toEqual(selectPrior(b, all));
+  it('the dominant entry is every future contact’s answer among the pruned ones (both signs of the window)', () => {
+    const w = T0 + 10 * DAY;
+    const minStart = earliestFutureStart(w, DEFAULT_DETECTION);
+    const all = entries(...Array.from({ length: 6 }, (_, i) => at(`a${i}`, minStart - R + i * HOUR)));
+    const kept = pruneTimeline(all, w).entries;
+    for (const start of [minStart, minStart + 4 * HOUR, minStart + 5 * HOUR, minStart + 5 * HOUR + 1, w]) {
+      const b = contact({ event_id: 'B', contact_id: 'B', started_at: start, answered_at: start, ended_at: Math.max(start, w - L) });
+      expect(selectPrior(b, kept)).toEqual(selectPrior(b, all));
+    }
+    // just past the newest's window nothing links, with or without pruning
+    const late = contact({ event_id: 'B', contact_id: 'B', started_at: minStart + 5 * HOUR + 1, answered_at: minStart + 5 * HOUR + 1, ended_at: w });
+    expect(selectPrior(late, all)).toBeNull();
+  });
+
+  it('one contact A, then a 23-hour contact B during which hundreds of chats of the family end: B repeats A', () => {
+    for (const chats of [62, 63, 500]) {
+      const a = contact({ event_id: 'A', contact_id: 'A', started_at: T0, answered_at: T0, ended_at: T0 + MIN });
+      const bStart = T0 + 2 * HOUR;
+      const b = contact({ event_id: 'B', contact_id: 'B', channel: 'PHONE', started_at: bStart, answered_at: bStart, ended_at: bStart + 23 * HOUR });
+      const flood = Array.from({ length: chats }, (_, i) =>
+        contact({ event_id: `x${i}`, contact_id: `x${i}`, channel: 'CHAT', started_at: bStart + 1 + i * MIN, answered_at: bStart + 1 + i * MIN, ended_at: bStart + 1 + i * MIN }),
+      );
+      const signals = detectInOrder([a, b, ...flood].sort(compareEventsByOrder), new InMemoryTimelineStore());
+      expect(signals.find((x) => x.contact_event_id === 'B')?.prior_event_id).toBe('A');
+    }
+  });
+
+  it('a flood up to the safety bound keeps every choosable entry; beyond it the oldest go and are counted', () => {
+    const w = T0 + DAY;
+    const flood = (n: number) => entries(...Array.from({ length: n }, (_, i) => at(`f${String(i).padStart(5, '0')}`, w - i)));
+    const atBound = pruneTimeline(flood(DEFAULT_MAX_TIMELINE_ENTRIES), w);
+    expect(atBound.entries).toHaveLength(DEFAULT_MAX_TIMELINE_ENTRIES);
+    expect(atBound.truncated).toBe(0);
+    const beyond = pruneTimeline(flood(DEFAULT_MAX_TIMELINE_ENTRIES + 7), w);
+    expect(beyond.entries).toHaveLength(DEFAULT_MAX_TIMELINE_ENTRIES);
+    expect(beyond.truncated).toBe(7);
+    expect(beyond.entries[0]!.ended_at).toBe(w - DEFAULT_MAX_TIMELINE_ENTRIES + 1); // the newest are kept
+    expect(pruneTimeline(flood(10), w, DEFAULT_DETECTION, 4)).toMatchObject({ truncated: 6 });
+    expect(DEFAULT_MAX_TIMELINE_ENTRIES).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('detectInOrder reports what the safety bound dropped, per customer', () => {
+    const flood = Array.from({ length: 30 }, (_, i) => contact({ event_id: `f${i}`, contact_id: `f${i}`, started_at: T0 + i, answered_at: T0 + i, ended_at: T0 + i }));
+    const dropped: Array<[string, number]> = [];
+    detectInOrder(flood, new InMemoryTimelineStore(), { maxTimelineEntries: 25, onTruncated: (c, n) => dropped.push([c, n]) });
+    expect(dropped.reduce((a, [, n]) => a + n, 0)).toBe(5);
+    expect(new Set(dropped.map(([c]) => c))).toEqual(new Set(['u1']));
+    const none: number[] = [];
+    detectInOrder(flood, new InMemoryTimelineStore(), { onTruncated: (_c, n) => none.push(n) });
+    expect(none).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ export * from './logger.ts';
 export * from './serde.ts';
 export * from './kafka.ts';
 export * from './runner.ts';
+export * from './drain.ts';
 export * from './dlq.ts';
 export * from './metrics.ts';
 export * from './http.ts';

@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { DrainWatch, kafkaDrainSource, type TopicPartition } from './drain.ts';
 import { CoPartitionAssigner } from './kafka.ts';
 import { sendToDlq, type Rejected } from './dlq.ts';
 import type { Logger } from './logger.ts';
@@ -41,8 +42,11 @@ export interface BatchHandler {
    * undefined commits the whole batch.
    */
   onBatch(records: Consumed[], batch: BatchContext): Promise<TopicPartitionOffset[] | undefined>;
-  /** Wall-clock tick for idle releases; returns further offsets that became safe to commit. */
-  onTick?(nowMs: number): Promise<TopicPartitionOffset[]>;
+  /**
+   * Wall-clock tick; `idle` lists the assigned partitions that have nothing more to give (see
+   * `idleAfterMs`). Returns further offsets that became safe to commit.
+   */
+  onTick?(nowMs: number, idle: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
   /** The group assigned partitions anew: drop in-memory state of partitions this member lost. */
   onAssign?(assignment: Record<string, number[]>): void;
 }
@@ -65,6 +69,11 @@ export interface RunnerOptions {
    */
   dlqTopics?: readonly string[];
   tickMs?: number;
+  /**
+   * With `onTick`: a partition counts as idle once this process's position on it has been at the log
+   * end for this long (wall clock). Without it no partition is ever reported idle.
+   */
+  idleAfterMs?: number;
   fromBeginning?: boolean;
 }
 
@@ -78,6 +87,8 @@ export class ConsumerRunner {
   private chain: Promise<unknown> = Promise.resolve();
   private ticker: NodeJS.Timeout | null = null;
   private joined = false;
+  private drain: DrainWatch | null = null;
+  private admin: ReturnType<Kafka['admin']> | null = null;
 
   constructor(private readonly opts: RunnerOptions) {}
 
@@ -107,12 +118,18 @@ export class ConsumerRunner {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
       log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+      this.drain?.assign(e.payload.memberAssignment);
       handler.onAssign?.(e.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
       log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
     });
+    if (handler.onTick && this.opts.idleAfterMs !== undefined) {
+      this.admin = kafka.admin();
+      await this.admin.connect();
+      this.drain = new DrainWatch(kafkaDrainSource(this.admin, groupId, this.opts.fromBeginning ?? true), this.opts.idleAfterMs);
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: this.opts.fromBeginning ?? true });
     await consumer.run({
@@ -127,7 +144,11 @@ export class ConsumerRunner {
     });
     if (handler.onTick) {
       this.ticker = setInterval(() => {
-        void this.serial(async () => this.commit(await handler.onTick!(Date.now()))).catch((err: Error) =>
+        void this.serial(async () => {
+          const now = Date.now();
+          const idle = this.drain === null ? [] : await this.drain.idle(now);
+          await this.commit(await handler.onTick!(now, idle));
+        }).catch((err: Error) =>
           log.error({ err }, 'tick failed'),
         );
       }, this.opts.tickMs ?? 1000);
@@ -176,6 +197,7 @@ export class ConsumerRunner {
     for (const r of owned) metrics.dlq.inc({ topic: r.topic, reason: r.reason });
     await this.commit(safe ?? [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
     resolveOffset(lastOffset);
+    this.drain?.handled(batch.topic, batch.partition, nextOffset);
     metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
     end();
@@ -194,5 +216,6 @@ export class ConsumerRunner {
       await this.chain;
       await this.consumer.disconnect();
     }
+    await this.admin?.disconnect();
   }
 }
