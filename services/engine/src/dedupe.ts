@@ -5,9 +5,11 @@
  * - Only a valid record can be accepted, be a duplicate, or make a contact_id known.
  * - A valid record whose event_id was already accepted on its topic is a duplicate, whatever its
  *   content and even if its contact_id is known.
- * - A contact with a known contact_id under another event_id is `duplicate_contact_id`. That rule
- *   precedes the timestamp rules in SPEC order, so a record broken only by those (validation keeps
- *   its decoded event) still gets `duplicate_contact_id` when its contact_id is known.
+ * - Only a record with a new event_id can be `duplicate_contact_id`: a contact whose contact_id is
+ *   known under another event_id and whose own event_id was never accepted. That rule precedes the
+ *   timestamp rules in SPEC order, so a record broken only by those (validation keeps its decoded
+ *   event) still gets `duplicate_contact_id` under the same condition; with an already accepted
+ *   event_id it keeps its timestamp reason (it is invalid, so it cannot be a duplicate either).
  * - Within a batch, earlier accepted records count as known: `judgeInOrder` remembers each one
  *   before judging the next.
  */
@@ -54,7 +56,12 @@ const duplicateContactId = {
 export function judge<E extends InputEvent>(topic: InputTopic, validation: ValidationResult<E>, lookup: DedupeLookup): Verdict<E> {
   if (!validation.ok) {
     const { event } = validation;
-    if (event !== undefined && REASONS_AFTER_DUPLICATE_CONTACT_ID.includes(validation.reason) && knownUnderOtherEvent(topic, event, lookup)) {
+    if (
+      event !== undefined &&
+      REASONS_AFTER_DUPLICATE_CONTACT_ID.includes(validation.reason) &&
+      !lookup.isAccepted(topic, event.event_id) &&
+      knownUnderOtherEvent(topic, event, lookup)
+    ) {
       return { ...duplicateContactId, event };
     }
     return { result: 'rejected', reason: validation.reason, message: validation.message, ...(event === undefined ? {} : { event }) };
@@ -81,7 +88,8 @@ export function dedupeLookupKeys(records: readonly JudgeInput[]): { eventIds: { 
   for (const { topic, validation } of records) {
     const event = validation.event;
     if (event === undefined) continue;
-    if (validation.ok) eventIds.set(`${topic}\u0000${event.event_id}`, { topic, eventId: event.event_id });
+    // A contact failing only a timestamp rule needs its event_id too: an accepted one rules out duplicate_contact_id.
+    if (validation.ok || topic === TOPICS.contacts) eventIds.set(`${topic}\u0000${event.event_id}`, { topic, eventId: event.event_id });
     if (topic === TOPICS.contacts) contactIds.add((event as ContactEvent).contact_id);
   }
   return { eventIds: [...eventIds.values()], contactIds: [...contactIds] };

@@ -1,7 +1,9 @@
 /**
  * Stable rejection codes (SPEC section 1). Metrics and DLQ headers label records with them,
  * so codes are only ever added, never renamed. Listed in SPEC rule order: when a record
- * breaks several rules, the first one in this list is its reason.
+ * breaks several rules, the first one in this list is its reason. A new code goes where the
+ * SPEC puts its rule (`reserved_provider_id` right after `empty_string`), not at the end:
+ * nothing stores a code's position, only its name.
  */
 export const REJECT_REASONS = [
   // Kafka level: bad bytes or an unknown schema id (set by the platform, never by the engine).
@@ -15,6 +17,7 @@ export const REJECT_REASONS = [
   'unknown_field',
   // SPEC rules, in SPEC order.
   'empty_string',
+  'reserved_provider_id',
   'string_too_long',
   'malformed_intent',
   'ended_before_started',

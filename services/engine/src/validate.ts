@@ -1,6 +1,11 @@
 /**
  * Input validation (SPEC section 1): decoding as a replay file needs it, then the SPEC rules.
  *
+ * Order (SPEC "Settled details"): the whole record is decoded before any rule; then the first
+ * bullet clause by clause across all fields (every string that must not be empty, then
+ * `provider_id` `all`, then every string's length, then the intent/journey code); then span,
+ * the contact rules, `duplicate_contact_id` (in dedupe.ts) and the timestamp rules.
+ *
  * Decisions where the SPEC is silent:
  * - Decoding checks fields in schema order and reports the first problem; any decoding problem
  *   outranks every SPEC rule (an undecodable record has no fields to judge).
@@ -10,9 +15,19 @@
  * - A field set to `undefined` counts as absent; `null` for a non-nullable field is `wrong_type`.
  * - Timestamps: a safe-integer number (or bigint) of epoch ms, or an ISO-8601 date-time with a
  *   zone (`Z`, `±HH:MM`, `±HHMM`, `±HH`); seconds and fraction optional, digits below the ms
- *   truncated. Anything else, a zone-less ISO string included, is `wrong_type`.
- * - `csat` must be an integer in the Avro int range (else `wrong_type`); longs must be safe integers.
- * - "Longer than 256 characters" counts Unicode code points. Nullable strings may be empty.
+ *   truncated. Anything else, a zone-less ISO string included, is `wrong_type`. An ISO string has
+ *   a 4-digit year, so it always lies within the safe range.
+ * - Every `long` (timestamps and `sale_cents`), as a number or a bigint, must be a safe integer,
+ *   |x| ≤ 2^53 − 1, else `wrong_type`: a bigint is compared before it is converted, and a number
+ *   beyond the range may already be a rounded neighbour of what the producer wrote.
+ * - `csat` must be an integer in the Avro int range (else `wrong_type`).
+ * - "Longer than 256 characters" counts Unicode code points.
+ * - Emptiness: every non-nullable string, plus the journey `customer_id` (null = anonymous, but
+ *   `""` would link every such journey to one pseudo-customer). The other nullable strings,
+ *   `agent_id` and `error_code`, may be empty: the SPEC singles out only the journey customer, and
+ *   neither keys, links nor counts anything.
+ * - `reserved_provider_id` is `provider_id === "all"` exactly (case-sensitive, like every id):
+ *   `All` or `alls` are ordinary provider ids. It applies to contacts and customer events.
  * - The record spans more than 24 hours when `ended_at − started_at > 86 400 000` (exactly 24 h passes).
  * - "Before 2000-01-01" is `< 946 684 800 000`; "in the future" is `> nowMs + 86 400 000`; every
  *   timestamp of the record counts, `answered_at` included when set.
@@ -55,9 +70,19 @@ export const MAX_SPAN_MS = 24 * 60 * 60 * 1000;
 export const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 /** 2000-01-01T00:00:00Z. */
 export const MIN_TIMESTAMP_MS = 946_684_800_000;
+/** `provider_id` of the aggregate rows (all providers together): never a provider of an event. */
+export const RESERVED_PROVIDER_ID = 'all';
+const MAX_SAFE_LONG = BigInt(Number.MAX_SAFE_INTEGER);
 
 type FieldSpec =
-  | { name: string; type: 'string' | 'timestamp' | 'int' | 'long' | 'boolean'; nullable?: true; default?: unknown }
+  | {
+      name: string;
+      type: 'string' | 'timestamp' | 'int' | 'long' | 'boolean';
+      nullable?: true;
+      default?: unknown;
+      /** A nullable string that may be null but never "" (the journey customer_id). */
+      nonEmpty?: true;
+    }
   | { name: string; type: 'enum'; symbols: readonly string[] };
 
 const CONTACT_FIELDS: readonly FieldSpec[] = [
@@ -80,7 +105,7 @@ const CONTACT_FIELDS: readonly FieldSpec[] = [
 const WEB_FIELDS: readonly FieldSpec[] = [
   { name: 'event_id', type: 'string' },
   { name: 'session_id', type: 'string' },
-  { name: 'customer_id', type: 'string', nullable: true, default: null },
+  { name: 'customer_id', type: 'string', nullable: true, default: null, nonEmpty: true },
   { name: 'journey', type: 'string' },
   { name: 'started_at', type: 'timestamp' },
   { name: 'ended_at', type: 'timestamp' },
@@ -134,8 +159,15 @@ function decodeField(spec: FieldSpec, raw: unknown): { ok: true; value: unknown 
         ? { ok: true, value: raw }
         : fail('wrong_type', `${name}: expected an int`);
     case 'long': {
-      const n = typeof raw === 'bigint' ? Number(raw) : raw;
-      return typeof n === 'number' && Number.isSafeInteger(n) ? { ok: true, value: n } : fail('wrong_type', `${name}: expected an integer (long)`);
+      // A bigint is range-checked exactly, before Number() could round it into range.
+      if (typeof raw === 'bigint') {
+        return raw >= -MAX_SAFE_LONG && raw <= MAX_SAFE_LONG
+          ? { ok: true, value: Number(raw) }
+          : fail('wrong_type', `${name}: long beyond ±(2^53 − 1)`);
+      }
+      return typeof raw === 'number' && Number.isSafeInteger(raw)
+        ? { ok: true, value: raw }
+        : fail('wrong_type', `${name}: expected an integer (long) within ±(2^53 − 1)`);
     }
     case 'timestamp': {
       const t = parseTimestamp(raw);
@@ -178,12 +210,18 @@ function codePointLength(s: string): number {
   return n;
 }
 
-/** The string rules (first SPEC bullet), checked rule by rule across all fields. */
+const mustNotBeEmpty = (spec: FieldSpec): boolean => spec.type === 'string' && (spec.nullable !== true || spec.nonEmpty === true);
+
+/**
+ * The string rules (first SPEC bullet), checked clause by clause across all fields: emptiness,
+ * the reserved provider id, length, then the intent/journey code.
+ */
 function stringRules(fields: readonly FieldSpec[], record: Record<string, unknown>, intentField: string | null): Failure | null {
   for (const spec of fields) {
-    if (spec.type === 'string' && !('nullable' in spec) && record[spec.name] === '') {
-      return fail('empty_string', `${spec.name}: must not be empty`);
-    }
+    if (mustNotBeEmpty(spec) && record[spec.name] === '') return fail('empty_string', `${spec.name}: must not be empty`);
+  }
+  if (record['provider_id'] === RESERVED_PROVIDER_ID) {
+    return fail('reserved_provider_id', `provider_id: "${RESERVED_PROVIDER_ID}" is reserved for the aggregate of all providers`);
   }
   for (const spec of fields) {
     const v = record[spec.name];

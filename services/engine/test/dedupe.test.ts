@@ -90,6 +90,27 @@ describe('judge', () => {
     ]);
   });
 
+  it('only a new event_id can be duplicate_contact_id, also for a record broken only by a timestamp rule', () => {
+    const accepted = [input(C, contact({ event_id: 'e1', contact_id: 'c1' })), input(C, contact({ event_id: 'e2', contact_id: 'c2' }))];
+    // e2 was accepted (for c2); c1 is known under e1. Valid: a duplicate. Invalid: its own reason.
+    expect(results([...accepted, input(C, contact({ event_id: 'e2', contact_id: 'c1' }))])).toEqual(['accepted', 'accepted', 'duplicate']);
+    expect(results([...accepted, input(C, contact({ event_id: 'e2', contact_id: 'c1', started_at: NOW + 2 * DAY }))])).toEqual([
+      'accepted',
+      'accepted',
+      'timestamp_in_future',
+    ]);
+    // A new event_id with the same known contact_id and the same timestamp fault: duplicate_contact_id.
+    expect(results([...accepted, input(C, contact({ event_id: 'e3', contact_id: 'c1', started_at: NOW + 2 * DAY }))])).toEqual([
+      'accepted',
+      'accepted',
+      'duplicate_contact_id',
+    ]);
+    // Through a lookup (the workers' Redis markers), not only the in-memory store.
+    const lookup: DedupeLookup = { isAccepted: (t, id) => t === C && id === 'e2', contactOwner: (cid) => (cid === 'c1' ? 'e1' : undefined) };
+    const late = input(C, contact({ event_id: 'e2', contact_id: 'c1', started_at: NOW + 2 * DAY }));
+    expect(judge(late.topic, late.validation, lookup)).toMatchObject({ result: 'rejected', reason: 'timestamp_in_future' });
+  });
+
   it('judge itself is pure: it does not remember', () => {
     const store = new InMemoryDedupeStore();
     const v = input(C, contact());
@@ -110,6 +131,8 @@ describe('batched lookups (the detector prefetches from Redis)', () => {
     expect(dedupeLookupKeys(batch)).toEqual({
       eventIds: [
         { topic: C, eventId: 'e1' },
+        // invalid, but only by a timestamp rule: whether e2 was accepted decides duplicate_contact_id
+        { topic: C, eventId: 'e2' },
         { topic: W, eventId: 'w1' },
       ],
       contactIds: ['c1', 'c2'],

@@ -55,9 +55,11 @@ describe('validateEvent: valid records', () => {
     expect(r).toEqual({ ok: true, event: contact({ sale_cents: 250 }) });
   });
 
-  it('allows empty nullable strings (only non-nullable strings must be non-empty)', () => {
+  it('allows empty nullable strings, except the journey customer_id', () => {
     expect(reasonOf(C, contact({ agent_id: '' }))).toBe('ok');
     expect(reasonOf(W, journey({ error_code: '' }))).toBe('ok');
+    expect(reasonOf(W, journey({ customer_id: null }))).toBe('ok'); // anonymous
+    expect(reasonOf(W, journey({ customer_id: ' ' }))).toBe('ok'); // not empty
   });
 
   it('accepts records right at the boundaries', () => {
@@ -111,6 +113,51 @@ describe('validateEvent: decoding', () => {
     ['channel', 1],
   ])('contact with %s = %j is wrong_type', (field, value) => {
     expect(reasonOf(C, { ...contact(), [field]: value })).toBe('wrong_type');
+  });
+
+  describe('every long is a safe integer, |x| <= 2^53 - 1, or undecodable', () => {
+    const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+    const BIG_MAX = 2n ** 53n - 1n;
+
+    it('sale_cents as a number: the bound decodes, one past it is wrong_type', () => {
+      expect(validateEvent(C, contact({ sale_cents: MAX }), NOW)).toEqual({ ok: true, event: contact({ sale_cents: MAX }) });
+      expect(reasonOf(C, contact({ sale_cents: -MAX }))).toBe('negative_sale'); // decoded, then a rule
+      expect(reasonOf(C, contact({ sale_cents: 2 ** 53 }))).toBe('wrong_type');
+      expect(reasonOf(C, contact({ sale_cents: -(2 ** 53) }))).toBe('wrong_type');
+      expect(reasonOf(C, contact({ sale_cents: 2 ** 53 + 2 }))).toBe('wrong_type');
+      for (const v of [1e300, Infinity, -Infinity, NaN]) expect(reasonOf(C, contact({ sale_cents: v }))).toBe('wrong_type');
+      const r = validateEvent(C, contact({ sale_cents: 2 ** 53 }), NOW);
+      expect(r.ok || r.message).toBe('sale_cents: expected an integer (long) within ±(2^53 − 1)');
+    });
+
+    it('sale_cents as a bigint: compared exactly, never rounded into range first', () => {
+      expect(validateEvent(C, { ...contact(), sale_cents: BIG_MAX }, NOW)).toEqual({ ok: true, event: contact({ sale_cents: MAX }) });
+      expect(reasonOf(C, { ...contact(), sale_cents: -BIG_MAX })).toBe('negative_sale');
+      for (const v of [BIG_MAX + 1n, -(BIG_MAX + 1n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n]) {
+        expect(reasonOf(C, { ...contact(), sale_cents: v }), String(v)).toBe('wrong_type');
+      }
+      const r = validateEvent(C, { ...contact(), sale_cents: BIG_MAX + 1n }, NOW);
+      expect(r.ok || r.message).toBe('sale_cents: long beyond ±(2^53 − 1)');
+    });
+
+    it('timestamps as numbers and bigints: the bound decodes (then a timestamp rule), one past it is wrong_type', () => {
+      expect(reasonOf(K, customerEvent({ occurred_at: MAX }))).toBe('timestamp_in_future');
+      expect(reasonOf(K, customerEvent({ occurred_at: -MAX }))).toBe('timestamp_before_2000');
+      expect(reasonOf(K, customerEvent({ occurred_at: 2 ** 53 }))).toBe('wrong_type');
+      expect(reasonOf(K, customerEvent({ occurred_at: -(2 ** 53) }))).toBe('wrong_type');
+      expect(reasonOf(K, { ...customerEvent(), occurred_at: BIG_MAX })).toBe('timestamp_in_future');
+      expect(reasonOf(K, { ...customerEvent(), occurred_at: -BIG_MAX })).toBe('timestamp_before_2000');
+      expect(reasonOf(K, { ...customerEvent(), occurred_at: BIG_MAX + 1n })).toBe('wrong_type');
+      expect(reasonOf(K, { ...customerEvent(), occurred_at: -(BIG_MAX + 1n) })).toBe('wrong_type');
+      expect(reasonOf(C, { ...abandoned(), answered_at: BIG_MAX + 1n })).toBe('wrong_type'); // a nullable one too
+      expect(reasonOf(W, { ...journey(), ended_at: 2 ** 53 })).toBe('wrong_type');
+    });
+
+    it('ISO strings always decode within the safe range (4-digit years), extremes included', () => {
+      expect(reasonOf(K, customerEvent({ occurred_at: '9999-12-31T23:59:59.999-23:59' as unknown as number }))).toBe('timestamp_in_future');
+      expect(reasonOf(K, customerEvent({ occurred_at: '0000-01-01T00:00:00+23:59' as unknown as number }))).toBe('timestamp_before_2000');
+      expect(reasonOf(K, customerEvent({ occurred_at: '+275760-09-13T00:00:00Z' as unknown as number }))).toBe('wrong_type');
+    });
   });
 
   it('names the field and the zone problem', () => {
@@ -170,8 +217,56 @@ describe('validateEvent: SPEC rules', () => {
     expect(reasonOf(C, { ...contact(), [field]: '' })).toBe('empty_string');
   });
 
-  it.each(['event_id', 'session_id', 'journey', 'last_step'])('journey with empty %s is empty_string', (field) => {
+  it.each(['event_id', 'session_id', 'customer_id', 'journey', 'last_step'])('journey with empty %s is empty_string', (field) => {
     expect(reasonOf(W, { ...journey(), [field]: '' })).toBe('empty_string');
+  });
+
+  it('an empty journey customer_id is empty_string (null is anonymous and fine), before length and code', () => {
+    expect(validateEvent(W, journey({ customer_id: '' }), NOW)).toEqual({ ok: false, reason: 'empty_string', message: 'customer_id: must not be empty' });
+    expect(reasonOf(W, journey({ customer_id: null }))).toBe('ok');
+    expect(reasonOf(W, journey({ customer_id: '', last_step: 'x'.repeat(257) }))).toBe('empty_string');
+    expect(reasonOf(W, journey({ customer_id: '', journey: 'Bad' }))).toBe('empty_string');
+    expect(reasonOf(W, journey({ customer_id: '', ended_at: T0 - 1 }))).toBe('empty_string');
+    // Schema order within the clause: session_id comes before customer_id.
+    const both = validateEvent(W, journey({ customer_id: '', session_id: '' }), NOW);
+    expect(both.ok || both.message).toBe('session_id: must not be empty');
+  });
+
+  it.each<[typeof C | typeof K, () => object]>([
+    [C, () => contact()],
+    [K, () => customerEvent()],
+  ])('%s: provider_id "all" is reserved_provider_id; only exactly "all"', (topic, make) => {
+    expect(validateEvent(topic, { ...make(), provider_id: 'all' }, NOW)).toEqual({
+      ok: false,
+      reason: 'reserved_provider_id',
+      message: 'provider_id: "all" is reserved for the aggregate of all providers',
+    });
+    for (const ok of ['alls', 'All', 'ALL', ' all', 'all ', 'prov-all']) expect(reasonOf(topic, { ...make(), provider_id: ok }), ok).toBe('ok');
+  });
+
+  it('reserved_provider_id comes right after emptiness: before length, code and every later rule', () => {
+    expect(reasonOf(C, contact({ provider_id: 'all', queue: '' }))).toBe('empty_string');
+    expect(reasonOf(C, contact({ provider_id: 'all', event_id: '' }))).toBe('empty_string');
+    expect(reasonOf(C, contact({ provider_id: 'all', queue: 'q'.repeat(257) }))).toBe('reserved_provider_id');
+    expect(reasonOf(C, contact({ provider_id: 'all', agent_id: 'a'.repeat(257) }))).toBe('reserved_provider_id');
+    expect(reasonOf(C, contact({ provider_id: 'all', intent: 'Bad' }))).toBe('reserved_provider_id');
+    expect(reasonOf(C, contact({ provider_id: 'all', sale_cents: -1, csat: 9 }))).toBe('reserved_provider_id');
+    expect(reasonOf(K, customerEvent({ provider_id: 'all', customer_id: '' }))).toBe('empty_string');
+    expect(reasonOf(K, customerEvent({ provider_id: 'all', customer_id: 'u'.repeat(300) }))).toBe('reserved_provider_id');
+    expect(reasonOf(K, customerEvent({ provider_id: 'all', occurred_at: 0 }))).toBe('reserved_provider_id');
+    // Decoding still comes first: the whole record is decoded before any rule.
+    expect(reasonOf(C, { ...contact({ provider_id: 'all' }), sale_cents: 2 ** 53 })).toBe('wrong_type');
+    expect(reasonOf(C, { ...contact({ provider_id: 'all' }), extra: 1 })).toBe('unknown_field');
+    // Journeys have no provider_id: such a field is not in their schema.
+    expect(reasonOf(W, { ...journey(), provider_id: 'all' })).toBe('unknown_field');
+  });
+
+  it('decodes the whole record before any rule: a decoding problem in the last field outranks an empty first one', () => {
+    expect(reasonOf(C, { ...contact({ event_id: '' }), sale_cents: 2n ** 53n })).toBe('wrong_type');
+    expect(reasonOf(C, { ...contact({ event_id: '' }), sale_cents: '5' })).toBe('wrong_type');
+    expect(reasonOf(W, { ...journey({ customer_id: '' }), error_code: 5 })).toBe('wrong_type');
+    expect(reasonOf(K, { ...customerEvent({ provider_id: 'all' }), won_by_provider: 1 })).toBe('wrong_type');
+    expect(reasonOf(C, without(contact({ event_id: '' }), 'outcome'))).toBe('missing_field');
   });
 
   it.each(['event_id', 'customer_id', 'provider_id'])('customer event with empty %s is empty_string', (field) => {
@@ -252,6 +347,7 @@ describe('validateEvent: SPEC rules', () => {
     let c: Record<string, unknown> = {
       ...contact(),
       event_id: '',
+      provider_id: 'all',
       queue: 'q'.repeat(300),
       intent: 'Bad',
       started_at: 0,
@@ -264,6 +360,7 @@ describe('validateEvent: SPEC rules', () => {
     const seen: RejectReason[] = [];
     const fixes: Record<string, unknown>[] = [
       { event_id: 'e1' },
+      { provider_id: 'prov-a' },
       { queue: 'q' },
       { intent: 'billing.x' },
       { ended_at: -1 },
@@ -285,6 +382,7 @@ describe('validateEvent: SPEC rules', () => {
     expect(validateEvent(C, c, NOW).ok).toBe(false);
     expect(seen).toEqual([
       'empty_string',
+      'reserved_provider_id',
       'string_too_long',
       'malformed_intent',
       'span_over_24h',
@@ -326,6 +424,7 @@ describe('REJECT_REASONS', () => {
     for (const r of REJECT_REASONS) expect(r).toMatch(/^[a-z]+(_[a-z0-9]+)*$/);
     const specOrder: RejectReason[] = [
       'empty_string',
+      'reserved_provider_id',
       'string_too_long',
       'malformed_intent',
       'ended_before_started',
