@@ -102,6 +102,7 @@ function configFile(run: string): { file: string; contract: string; provider: st
   writeFileSync(
     file,
     [
+      'timezone: Europe/Berlin',
       'service_level_seconds: 20',
       'contracts:',
       `  - id: ${contract}`,

@@ -29,7 +29,9 @@ const CONTRACT = `
     kpi_thresholds:
       - {kpi: repeat_rate, max: 0.25, window: 24h}`;
 
-const doc = (contracts: string, top = ''): string => `${top}contracts:${contracts}\n`;
+/** The required top-level zone, unless `top` sets its own. */
+const TZ = 'timezone: Europe/Berlin\n';
+const doc = (contracts: string, top = ''): string => `${/^timezone:/m.test(top) ? '' : TZ}${top}contracts:${contracts}\n`;
 
 function errorOf(text: string): ConfigError {
   try {
@@ -84,7 +86,7 @@ describe('parseContractsConfig: the example deployment', () => {
 });
 
 describe('parseContractsConfig: defaults and exactness', () => {
-  it('applies the SPEC defaults to a minimal file', () => {
+  it('applies the SPEC defaults to a minimal file (with its required timezone)', () => {
     const cfg = parseContractsConfig(doc('\n  - {id: k1, provider_id: p, valid_from: 2026-01-01, valid_to: 2026-01-31}'), FILE);
     expect(cfg.file).toBe(FILE);
     expect(cfg.timezone).toBe('Europe/Berlin');
@@ -181,7 +183,7 @@ describe('parseContractsConfig: every error names the file and the field', () =>
   it('formats the message as `file: path: message (line, col)`', () => {
     const err = errorOf(broken('provider_share: 0.40', 'provider_share: 1.4'));
     expect(err.issues).toHaveLength(1);
-    expect(err.message).toBe(`${FILE}: contracts[0].gainshare.provider_share: must be between 0 and 1 (got 1.4) (line 12, col 23)`);
+    expect(err.message).toBe(`${FILE}: contracts[0].gainshare.provider_share: must be between 0 and 1 (got 1.4) (line 13, col 23)`);
     expect(err.file).toBe(FILE);
     expect(err.name).toBe('ConfigError');
   });
@@ -214,6 +216,7 @@ describe('parseContractsConfig: every error names the file and the field', () =>
     ['an empty scope', '[billing, tariff]', '[]', 'contracts[0].scope.intent_families', 'must not be empty'],
     ['a floor without a fee', '      monthly_fee_cents: 120\n', '', 'contracts[0].per_customer.min_active_customers', 'needs per_customer.monthly_fee_cents'],
     ['a missing required field', '    provider_id: prov-a\n', '', 'contracts[0].provider_id', 'is required'],
+    ['the reserved provider id all', 'provider_id: prov-a', 'provider_id: all', 'contracts[0].provider_id', 'must not be "all": it is reserved for the aggregate rows'],
     ['a bad contract id', 'id: c-prov-a-2026', 'id: "c:a"', 'contracts[0].id', 'letters, digits'],
     ['a boolean as text', 'provider_share: 0.40', 'provider_share: 0.40\n      painshare: yes', 'contracts[0].gainshare.painshare', 'true or false (got "yes")'],
     ['an empty block', 'upsell: {commission_pct: 5}', 'upsell:', 'contracts[0].upsell', 'must be a mapping (got an empty value)'],
@@ -248,6 +251,31 @@ describe('parseContractsConfig: every error names the file and the field', () =>
   ])('top level %s', (line, path, message) => {
     const err = errorOf(doc(CONTRACT, `${line}\n`));
     expect(issueAt(err, path).message).toContain(message);
+  });
+
+  it('requires the top-level timezone, naming the file and the field; a contract zone does not stand in', () => {
+    const missing = errorOf(`contracts:${CONTRACT}\n`);
+    expect(missing.issues).toHaveLength(1);
+    expect(missing.message).toBe(
+      `${FILE}: timezone: is required (the IANA time zone of the accrual days, such as Europe/Berlin; there is no default) (line 1, col 1)`,
+    );
+    const withContractZone = errorOf(`service_level_seconds: 20\ncontracts:${CONTRACT.replace('provider_id: prov-a', 'provider_id: prov-a\n    timezone: UTC')}\n`);
+    expect(withContractZone.issues.map((i) => [i.path, i.message.split(' (')[0]])).toEqual([['timezone', 'is required']]);
+    expect(issueAt(errorOf(doc(CONTRACT, 'timezone:\n')), 'timezone').message).toBe('must be an IANA time zone such as Europe/Berlin (got an empty value)');
+    expect(issueAt(errorOf(doc(CONTRACT, 'timezone: 1\n')), 'timezone').message).toBe('must be an IANA time zone such as Europe/Berlin (got 1)');
+    // Present: taken as written, and inherited by a contract without its own zone.
+    const cfg = parseContractsConfig(doc(CONTRACT, 'timezone: America/New_York\n'), FILE);
+    expect([cfg.timezone, cfg.contracts[0]?.timezone]).toEqual(['America/New_York', 'America/New_York']);
+  });
+
+  it('reserves exactly the provider id all (case-sensitive, like every id)', () => {
+    const err = errorOf(doc(CONTRACT.replace('provider_id: prov-a', 'provider_id: all')));
+    expect(err.issues).toHaveLength(1);
+    expect(err.message).toBe(`${FILE}: contracts[0].provider_id: must not be "all": it is reserved for the aggregate rows of all providers (line 4, col 18)`);
+    expect(issueAt(errorOf(doc(CONTRACT.replace('provider_id: prov-a', 'provider_id: "all"'))), 'contracts[0].provider_id').message).toContain('reserved');
+    for (const ok of ['All', 'alls', 'ALL', 'all-in']) {
+      expect(parseContractsConfig(doc(CONTRACT.replace('provider_id: prov-a', `provider_id: ${ok}`)), FILE).contracts[0]?.provider_id).toBe(ok);
+    }
   });
 
   it('rejects a file without contracts, a non-mapping file and YAML syntax errors, with positions', () => {
@@ -292,6 +320,20 @@ describe('parseContractsConfig: rules across contracts', () => {
   it('rejects overlapping validity of one provider, even by a single day', () => {
     const err = errorOf(doc(k('x', 'p1', '2026-01-01', '2026-06-30') + k('y', 'p1', '2026-06-30', '2026-12-31')));
     expect(issueAt(err, 'contracts[1].valid_from').message).toContain('overlaps contracts[0] (x) of the same provider p1 on 2026-06-30..2026-06-30');
+  });
+
+  it('compares validity on the dates as written, whatever the zones', () => {
+    const z = (id: string, from: string, to: string, zone: string): string =>
+      `\n  - {id: ${id}, provider_id: p1, valid_from: ${from}, valid_to: ${to}, timezone: ${zone}, scope: {intent_families: [billing]}}`;
+    // Consecutive dates: accepted, although x's last day in Pago Pago (UTC-11) and y's first day in
+    // Kiritimati (UTC+14) overlap by 23 hours in time.
+    const consecutive = doc(z('x', '2026-01-01', '2026-06-30', 'Pacific/Pago_Pago') + z('y', '2026-07-01', '2026-12-31', 'Pacific/Kiritimati'));
+    expect(parseContractsConfig(consecutive, FILE).contracts).toHaveLength(2);
+    // One common date: an overlap (and a shared family), although the two local days do not overlap in
+    // time (Kiritimati's 2026-06-30 ends an hour before Pago Pago's begins).
+    const err = errorOf(doc(z('x', '2026-01-01', '2026-06-30', 'Pacific/Kiritimati') + z('y', '2026-06-30', '2026-12-31', 'Pacific/Pago_Pago')));
+    expect(issueAt(err, 'contracts[1].valid_from').message).toContain('overlaps contracts[0] (x) of the same provider p1 on 2026-06-30..2026-06-30');
+    expect(issueAt(err, 'contracts[1].scope.intent_families').message).toContain('both valid on 2026-06-30..2026-06-30');
   });
 
   it('accepts consecutive contracts of one provider', () => {

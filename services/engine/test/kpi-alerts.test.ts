@@ -68,6 +68,7 @@ describe('alert state machine (SPEC section 3)', () => {
 });
 
 const YAML = `
+timezone: Europe/Berlin
 service_level_seconds: 20
 contracts:
   - id: c-a-2026

@@ -89,7 +89,8 @@ describe('local days (Intl, DST-aware)', () => {
 
 describe('validity, status and month close', () => {
   const cfg = parseContractsConfig(
-    `contracts:
+    `timezone: Europe/Berlin
+contracts:
   - {id: c-mid, provider_id: prov-c, valid_from: 2026-11-10, valid_to: 2027-01-20}
   - {id: c-ny, provider_id: prov-n, valid_from: 2026-01-01, valid_to: 2026-12-31, timezone: America/New_York}
 `,

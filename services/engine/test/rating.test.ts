@@ -7,7 +7,7 @@ import { accrualId, closeMonth, emptyKpiCounters, evaluateGates, LineRangeError,
 import type { AccrualLine, DayAggregates, KpiCounters } from '../src/rating/index.ts';
 
 function contract(yaml: string): Contract {
-  const cfg = parseContractsConfig(`contracts:\n${yaml}`, 'test.yaml');
+  const cfg = parseContractsConfig(`timezone: Europe/Berlin\ncontracts:\n${yaml}`, 'test.yaml');
   return cfg.contracts[0]!;
 }
 

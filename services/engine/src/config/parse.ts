@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { DEFAULT_DETECTION_CONFIG, DEFAULT_TIMEZONE } from './types.ts';
+import { DEFAULT_DETECTION_CONFIG } from './types.ts';
 import type { Contract, ContractsConfig, DetectionConfig } from './types.ts';
 import { ConfigError } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
@@ -38,8 +38,10 @@ const overlap = (a: ContractKeys, b: ContractKeys): { from: string; to: string }
 };
 
 /**
- * Rules across contracts (SPEC section 4). Validity days are compared as calendar dates, each
- * in its own contract's zone: a day is "common" when both contracts list it.
+ * Rules across contracts (SPEC section 4). Validity is compared on the dates as written,
+ * whatever the contracts' zones: a day is "common" when both contracts' ranges list it, even if
+ * the two local days never overlap in time (and contracts on consecutive dates never overlap,
+ * even if one zone's day ends after the other's begins).
  */
 function crossContractIssues(doc: SourceDoc, contracts: readonly { index: number; c: ContractKeys }[]): ConfigIssue[] {
   const out: ConfigIssue[] = [];
@@ -93,7 +95,9 @@ export function parseContractsConfig(text: string, file: string): ContractsConfi
   if (!root.success) issues.push(...toIssues(doc, [], root.error.issues));
 
   const raw = doc.value as Record<string, unknown>;
-  const timezone = root.success ? (root.data.timezone ?? DEFAULT_TIMEZONE) : DEFAULT_TIMEZONE;
+  // Without a valid top-level zone the file is rejected anyway; the contracts are still checked
+  // (with a stand-in zone that never leaves this function) so that every issue is reported at once.
+  const timezone = root.success ? root.data.timezone : 'UTC';
   const rawContracts = Array.isArray(raw['contracts']) ? (raw['contracts'] as unknown[]) : [];
 
   const schema = contractSchema(timezone);

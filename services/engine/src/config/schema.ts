@@ -119,6 +119,18 @@ const date = str.refine(isValidDate, { error: (iss) => `must be a date YYYY-MM-D
 const timezone = str.refine(isValidTimeZone, {
   error: (iss) => `must be an IANA time zone such as Europe/Berlin (got ${describeValue(iss.input)})`,
 });
+/** The top-level zone has no default: a guessed zone would move money across days (SPEC section 4). */
+const requiredTimezone = z
+  .string({
+    error: (iss) =>
+      iss.input === undefined
+        ? 'is required (the IANA time zone of the accrual days, such as Europe/Berlin; there is no default)'
+        : `must be an IANA time zone such as Europe/Berlin (got ${describeValue(iss.input)})`,
+  })
+  .refine(isValidTimeZone, { error: (iss) => `must be an IANA time zone such as Europe/Berlin (got ${describeValue(iss.input)})` });
+
+/** `provider_id` of the aggregate rows (all providers together), so never a contract's provider. */
+export const RESERVED_PROVIDER_ID = 'all';
 
 function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: expect(`one of ${values.join(', ')}`) });
@@ -233,7 +245,7 @@ export const detectionSchema = strict({
 
 /** Top level; each contract is validated on its own (see parse.ts) so one bad contract does not hide the others. */
 export const rootSchema = strict({
-  timezone: timezone.optional(),
+  timezone: requiredTimezone,
   detection: detectionSchema.optional(),
   service_level_seconds: integer(0).default(DEFAULT_SERVICE_LEVEL_SECONDS),
   contracts: z.array(z.unknown(), { error: expect('a list of contracts') }),
@@ -261,13 +273,16 @@ export const contractKeysSchema = z
   }));
 export type ContractKeys = z.output<typeof contractKeysSchema>;
 
-export function contractSchema(defaultTimezone: string) {
+/** `topTimezone`: the file's top-level zone, for contracts without their own. */
+export function contractSchema(topTimezone: string) {
   return strict({
     id: str.refine((s) => CONTRACT_ID_RE.test(s), {
       error: (iss) =>
         `must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (got ${describeValue(iss.input)})`,
     }),
-    provider_id: nonEmpty('provider id'),
+    provider_id: nonEmpty('provider id').refine((s) => s !== RESERVED_PROVIDER_ID, {
+      error: `must not be "${RESERVED_PROVIDER_ID}": it is reserved for the aggregate rows of all providers`,
+    }),
     currency: str
       .refine((s) => CURRENCY_RE.test(s), { error: (iss) => `must be a 3-letter ISO 4217 code such as EUR (got ${describeValue(iss.input)})` })
       .default(DEFAULT_CURRENCY),
@@ -327,7 +342,7 @@ export function contractSchema(defaultTimezone: string) {
         currency: c.currency,
         valid_from: c.valid_from,
         valid_to: c.valid_to,
-        timezone: c.timezone ?? defaultTimezone,
+        timezone: c.timezone ?? topTimezone,
         scope: c.scope ? { intent_families: c.scope.intent_families } : null,
         transactional: c.transactional
           ? { per_contact_cents: c.transactional.per_contact_cents ?? {}, per_minute_cents: c.transactional.per_minute_cents ?? {} }

@@ -9,8 +9,6 @@ import type { Channel, JourneyOutcome } from '../events.generated.ts';
 import type { Decimal } from '../money/decimal.ts';
 import type { ProviderKpi } from '../rating/kpis.ts';
 
-/** SPEC section 4's example zone; the product's first deployment is German. */
-export const DEFAULT_TIMEZONE = 'Europe/Berlin';
 export const DEFAULT_CURRENCY = 'EUR';
 export const DEFAULT_SERVICE_LEVEL_SECONDS = 20;
 
@@ -93,6 +91,7 @@ export interface Contract {
 export interface ContractsConfig {
   /** the file name it was read from, for messages */
   file: string;
+  /** the required top-level zone (day boundaries of accruals) */
   timezone: string;
   detection: DetectionConfig;
   service_level_seconds: number;
