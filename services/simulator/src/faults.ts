@@ -7,6 +7,7 @@ import type { Rng } from './rng.ts';
 
 export const BAD_KINDS = [
   'empty_string',
+  'reserved_provider_id',
   'string_too_long',
   'missing_field',
   'unknown_enum',
@@ -30,7 +31,7 @@ type Value = Record<string, unknown>;
 
 interface TopicFaults {
   readonly kinds: readonly BadKind[];
-  /** Non-nullable strings (empty is invalid). */
+  /** Strings that must not be empty: the non-nullable ones, and the journey customer_id. */
   readonly strings: readonly string[];
   /** Fields without an Avro default: leaving one out makes the record undecodable. */
   readonly required: readonly string[];
@@ -55,6 +56,7 @@ const FAULTS: Readonly<Record<InputTopic, TopicFaults>> = {
   [TOPICS.contacts]: {
     kinds: [
       ...COMMON,
+      'reserved_provider_id',
       ...SPANNING,
       'unanswered_not_abandoned',
       'answered_but_abandoned',
@@ -71,14 +73,14 @@ const FAULTS: Readonly<Record<InputTopic, TopicFaults>> = {
   },
   [TOPICS.web]: {
     kinds: [...COMMON, ...SPANNING],
-    strings: ['event_id', 'session_id', 'journey', 'last_step'],
+    strings: ['event_id', 'session_id', 'customer_id', 'journey', 'last_step'],
     required: ['event_id', 'session_id', 'journey', 'started_at', 'ended_at', 'outcome', 'last_step'],
     enums: { outcome: ['TIMEOUT', 'SUCCESS', 'failed'] },
     wrongTypes: [['started_at', true], ['session_id', 987], ['customer_id', 42], ['outcome', 1]],
     timestamps: ['started_at', 'ended_at'],
   },
   [TOPICS.customers]: {
-    kinds: COMMON,
+    kinds: [...COMMON, 'reserved_provider_id'],
     strings: ['event_id', 'customer_id', 'provider_id'],
     required: ['event_id', 'customer_id', 'provider_id', 'type', 'occurred_at'],
     enums: { type: ['SUSPENDED', 'PAUSED', 'activated'] },
@@ -116,10 +118,13 @@ function breakValue(rng: Rng, kind: BadKind, f: TopicFaults, v: Value, topic: In
     case 'empty_string':
       v[rng.pick(f.strings)] = '';
       return;
+    case 'reserved_provider_id':
+      v.provider_id = 'all';
+      return;
     case 'string_too_long': {
       const field = rng.pick(f.strings);
-      // Keeps intent codes well-formed, so length is the only fault.
-      v[field] = field === codeField ? `billing.${LONG}` : `${String(v[field])}-${LONG}`;
+      // Keeps intent codes well-formed, so length is the only fault (an anonymous journey gets a long customer_id).
+      v[field] = field === codeField ? `billing.${LONG}` : `${String(v[field] ?? 'anon')}-${LONG}`;
       return;
     }
     case 'missing_field':
