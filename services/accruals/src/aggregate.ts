@@ -49,13 +49,17 @@ const IN_RANGE = (col: string) => `${col} >= fromUnixTimestamp64Milli({lo:Int64}
  * One statement, five parts, each row `(part, day, ch, v)`: `day` is the 1-based index into the
  * dates, `v` the part's counts in a fixed order. One round trip instead of five halves the cost
  * of a rating on chdb, where each query has a fixed overhead of several ms.
+ *
+ * `v` is Array(Int128) and the sums are taken in Int128: ClickHouse's sum() of Int64 wraps around
+ * silently, and a day's Σ sale_cents (or Σ handle ms) of valid input can pass 2^63. Int128 comes
+ * back as a quoted JSON string (output_format_json_quote_64bit_integers), read as bigint.
  */
 const CONTACTS_PART = `
 SELECT 'contacts' AS part, toUInt64(i) AS day, toString(channel) AS ch,
-       [toInt64(count()), toInt64(countIf(is_answered)), toInt64(countIf(NOT is_answered)), toInt64(sumIf(t - a, is_answered)),
-        toInt64(countIf(is_answered AND a - s <= {sl_ms:Int64})), toInt64(countIf(is_answered AND csat IS NOT NULL)),
-        toInt64(countIf(is_answered AND csat >= 4)), toInt64(sumIf(toUInt64(ifNull(csat, 0)), is_answered)),
-        toInt64(sumIf(sale_cents, is_answered))] AS v
+       [toInt128(count()), toInt128(countIf(is_answered)), toInt128(countIf(NOT is_answered)), sumIf(toInt128(t - a), is_answered),
+        toInt128(countIf(is_answered AND a - s <= {sl_ms:Int64})), toInt128(countIf(is_answered AND csat IS NOT NULL)),
+        toInt128(countIf(is_answered AND csat >= 4)), sumIf(toInt128(ifNull(csat, 0)), is_answered),
+        sumIf(toInt128(sale_cents), is_answered)] AS v
 FROM (
     SELECT channel, csat, sale_cents,
            answered_at IS NOT NULL AS is_answered,
@@ -71,9 +75,9 @@ GROUP BY i, channel`;
 
 const SIGNALS_PART = `
 SELECT 'signals' AS part, toUInt64(i) AS day, '' AS ch,
-       [toInt64(countIf(kind = 'REPEAT_CONTACT' AND prior_provider_id = {p:String})),
-        toInt64(countIf(kind = 'CHANNEL_SWITCH' AND has({families:Array(String)}, intent_family))),
-        toInt64(countIf(kind = 'CHANNEL_SWITCH' AND contact_provider_id = {p:String}))] AS v
+       [toInt128(countIf(kind = 'REPEAT_CONTACT' AND prior_provider_id = {p:String})),
+        toInt128(countIf(kind = 'CHANNEL_SWITCH' AND has({families:Array(String)}, intent_family))),
+        toInt128(countIf(kind = 'CHANNEL_SWITCH' AND contact_provider_id = {p:String}))] AS v
 FROM (
     SELECT kind, prior_provider_id, contact_provider_id, intent_family,
            toUnixTimestamp64Milli(contact_ended_at) AS t,
@@ -86,7 +90,7 @@ WHERE i > 0
 GROUP BY i`;
 
 const JOURNEYS_PART = `
-SELECT 'journeys' AS part, toUInt64(i) AS day, '' AS ch, [toInt64(count())] AS v
+SELECT 'journeys' AS part, toUInt64(i) AS day, '' AS ch, [toInt128(count())] AS v
 FROM (
     SELECT toUnixTimestamp64Milli(ended_at) AS t, ${DAY_INDEX('t')} AS i
     FROM journeys FINAL
@@ -97,7 +101,7 @@ WHERE i > 0
 GROUP BY i`;
 
 const WON_PART = `
-SELECT 'won' AS part, toUInt64(i) AS day, '' AS ch, [toInt64(count())] AS v
+SELECT 'won' AS part, toUInt64(i) AS day, '' AS ch, [toInt128(count())] AS v
 FROM (
     SELECT toUnixTimestamp64Milli(occurred_at) AS t, ${DAY_INDEX('t')} AS i
     FROM customer_events FINAL
@@ -112,7 +116,7 @@ GROUP BY i`;
  * none), i.e. e in (a, b]. Each ACTIVATED-for-p event counts for the day ends in its interval.
  */
 const ACTIVE_PART = `
-SELECT 'active' AS part, toUInt64(indexOf({ends:Array(Int64)}, e)) AS day, '' AS ch, [toInt64(count())] AS v
+SELECT 'active' AS part, toUInt64(indexOf({ends:Array(Int64)}, e)) AS day, '' AS ch, [toInt128(count())] AS v
 FROM (
     SELECT type, provider_id,
            toUnixTimestamp64Milli(occurred_at) AS a,

@@ -23,13 +23,14 @@ import {
   type ContractsConfig,
   type InputTopic,
   type JourneySignal,
+  type LineRangeError,
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, Logger, TopicPartitionOffset } from '@cxg/platform';
 import type { ClickHouseClient } from './clickhouse.ts';
 import { insertFacts, insertSignals, lookupStored, type AcceptedFact } from './facts.ts';
 import { monthToDate, readWatermark, saveWatermark } from './ledger.ts';
 import type { AccrualsMetrics } from './metrics.ts';
-import { DirtyDays, touchByEvent, touchBySignal, watermarkDays } from './plan.ts';
+import { DirtyDays, touchByEvent, touchBySignal, watermarkDays, type RatingChunk } from './plan.ts';
 import { rateDays } from './rating.ts';
 import type { VersionClock } from './version.ts';
 
@@ -170,9 +171,17 @@ export class AccrualsHandler implements BatchHandler {
     const end = metrics.ratingSeconds.startTimer();
     const latenessMs = config.detection.allowed_lateness_ms;
     let days = 0;
+    // A line that cannot be booked (an amount beyond the signed 64-bit range of cents) comes from
+    // the input, so retrying cannot help: its contract month is logged, counted and left as it
+    // was, and every other month and contract is rated. The day is tried again when it is next
+    // touched (a new fact, turning final, a month close) or by `cxg rerate`.
+    const onLineError = (err: LineRangeError, chunk: RatingChunk) => {
+      metrics.accrualErrors.inc({ contract: err.contract_id, reason: err.reason });
+      log.error({ contract: err.contract_id, date: err.date, line_type: err.line_type, channel: err.channel, month: chunk.month, reason: err.reason }, err.message);
+    };
     for (const c of config.contracts) {
       const dates = [...dirty.dates(c.id), ...watermarkDays(c, this.watermark, watermark, latenessMs)];
-      if (dates.length > 0) days += (await rateDays(client, config, c, dates, watermark, { versions })).days;
+      if (dates.length > 0) days += (await rateDays(client, config, c, dates, watermark, { versions, onLineError })).days;
     }
     if (watermark !== this.watermark) {
       await saveWatermark(client, watermark);
@@ -189,6 +198,6 @@ export class AccrualsHandler implements BatchHandler {
     const months = config.contracts.map((c) => ({ contractId: c.id, month: monthOf(localDateOf(watermark, c.timezone)) }));
     const totals = await monthToDate(client, months);
     metrics.accrualCents.reset();
-    for (const t of totals) metrics.accrualCents.set({ contract: t.contract_id, line_type: t.line_type }, t.cents);
+    for (const t of totals) metrics.accrualCents.set({ contract: t.contract_id, line_type: t.line_type }, Number(t.cents));
   }
 }

@@ -6,7 +6,11 @@ export interface LedgerLine extends AccrualLine {
   status: AccrualStatus;
 }
 
-/** A ledger line as stored: basis as its JSON text, version as decimal text (UInt64). */
+/**
+ * A ledger line as stored: basis as its JSON text, version as decimal text (UInt64). Amounts are
+ * exact bigint cents (Int64 in ClickHouse, read as text), quantities exact 4-decimal text
+ * (Decimal(38, 4), read with toString): no value passes through a double.
+ */
 export interface StoredLine {
   accrual_id: string;
   contract_id: string;
@@ -16,7 +20,7 @@ export interface StoredLine {
   channel: string | null;
   /** exactly 4 decimals, e.g. `12.0000` */
   quantity: string;
-  amount_cents: number;
+  amount_cents: bigint;
   currency: string;
   status: AccrualStatus;
   basis: string;
@@ -37,7 +41,8 @@ export async function writeLines(client: ClickHouseClient, lines: readonly Ledge
       line_type: l.line_type,
       channel: l.channel,
       quantity: l.quantity,
-      amount_cents: l.amount_cents,
+      // as text: JSON has no 64-bit integers, and ClickHouse parses the string into Int64 exactly
+      amount_cents: l.amount_cents.toString(),
       currency: l.currency,
       status: l.status,
       basis: JSON.stringify(l.basis),
@@ -62,16 +67,16 @@ export async function readLines(client: ClickHouseClient, filter: LineFilter = {
   if (filter.to) where.push('date <= toDate({to:String})');
   if (filter.lineTypes) where.push('has({types:Array(String)}, line_type)');
   // Output aliases must not shadow the columns the WHERE clause compares (ClickHouse resolves aliases first).
-  const found = await rows<Omit<StoredLine, 'amount_cents' | 'date' | 'quantity'> & { amount_cents: string; day: string; qty: string }>(
+  const found = await rows<Omit<StoredLine, 'amount_cents' | 'date' | 'quantity'> & { cents: string; day: string; qty: string }>(
     client,
     `SELECT accrual_id, contract_id, provider_id, toString(date) AS day, line_type, channel,
-            toString(quantity) AS qty, amount_cents, currency, status, basis, toString(version) AS version
+            toString(quantity) AS qty, toString(amount_cents) AS cents, currency, status, basis, toString(version) AS version
      FROM accrual_lines FINAL
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY contract_id, date, accrual_id`,
     { contracts: filter.contractIds ?? [], from: filter.from ?? '', to: filter.to ?? '', types: filter.lineTypes ?? [] },
   );
-  return found.map(({ day, qty, amount_cents, ...r }) => ({
+  return found.map(({ day, qty, cents, ...r }) => ({
     accrual_id: r.accrual_id,
     contract_id: r.contract_id,
     provider_id: r.provider_id,
@@ -79,7 +84,7 @@ export async function readLines(client: ClickHouseClient, filter: LineFilter = {
     line_type: r.line_type,
     channel: r.channel,
     quantity: Decimal.fromDecimalString(qty).toFixed(4),
-    amount_cents: Number(amount_cents),
+    amount_cents: BigInt(cents),
     currency: r.currency,
     status: r.status,
     basis: r.basis,
@@ -101,17 +106,20 @@ export async function saveWatermark(client: ClickHouseClient, ms: number): Promi
   await client.insert({ table: 'accrual_state', format: 'JSONEachRow', values: [{ name: WATERMARK, value: ms, version: String(ms) }] });
 }
 
-/** Month-to-date amounts per contract and line type, for the `cx_accrual_cents` gauge. */
-export async function monthToDate(client: ClickHouseClient, months: ReadonlyArray<{ contractId: string; month: string }>): Promise<Array<{ contract_id: string; line_type: string; cents: number }>> {
+/**
+ * Month-to-date amounts per contract and line type, for the `cx_accrual_cents` gauge: exact bigint
+ * (summed in Int128, where an Int64 sum could wrap); the gauge itself is a double.
+ */
+export async function monthToDate(client: ClickHouseClient, months: ReadonlyArray<{ contractId: string; month: string }>): Promise<Array<{ contract_id: string; line_type: string; cents: bigint }>> {
   if (months.length === 0) return [];
   const found = await rows<{ contract_id: string; line_type: string; cents: string }>(
     client,
-    `SELECT contract_id, line_type, sum(amount_cents) AS cents FROM accrual_lines FINAL
+    `SELECT contract_id, line_type, toString(sum(toInt128(amount_cents))) AS cents FROM accrual_lines FINAL
      WHERE has({keys:Array(String)}, concat(contract_id, '|', substring(toString(date), 1, 7)))
      GROUP BY contract_id, line_type`,
     { keys: months.map((m) => `${m.contractId}|${m.month}`) },
   );
-  return found.map((r) => ({ ...r, cents: Number(r.cents) }));
+  return found.map((r) => ({ ...r, cents: BigInt(r.cents) }));
 }
 
 /** Empties facts, ledger and state: a replay database holds exactly one replay. */

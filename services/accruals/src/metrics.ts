@@ -1,4 +1,4 @@
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { createMetrics, type PipelineMetrics } from '@cxg/platform';
 
 export interface AccrualsMetrics extends PipelineMetrics {
@@ -6,6 +6,8 @@ export interface AccrualsMetrics extends PipelineMetrics {
   accrualCents: Gauge<'contract' | 'line_type'>;
   ratingSeconds: Histogram<'trigger'>;
   watermarkSeconds: Gauge;
+  /** contract months that could not be rated, by reason (`amount_out_of_range`, `quantity_out_of_range`) */
+  accrualErrors: Counter<'contract' | 'reason'>;
 }
 
 export function createAccrualsMetrics(): AccrualsMetrics {
@@ -28,6 +30,12 @@ export function createAccrualsMetrics(): AccrualsMetrics {
     watermarkSeconds: new Gauge({
       name: 'cx_accrual_watermark_seconds',
       help: 'Greatest event time of the accepted records processed (epoch seconds)',
+      registers: [base.registry],
+    }),
+    accrualErrors: new Counter({
+      name: 'cx_accrual_errors_total',
+      help: 'Ratings of a contract month that wrote nothing because a line could not be booked (e.g. an amount beyond the signed 64-bit range of cents)',
+      labelNames: ['contract', 'reason'],
       registers: [base.registry],
     }),
   };

@@ -18,19 +18,20 @@ type Row = Record<string, string | null | undefined>;
 
 const MONTH_INDEX = `if((arrayFirstIndex(e -> t < e, {ends:Array(Int64)}) AS j) > 0 AND t >= {starts:Array(Int64)}[j], j, 0)`;
 
+// Sums in Int128: sum() of Int64 wraps silently, and a month's Σ sale_cents can pass 2^63.
 const CONTACTS_SQL = `
 SELECT provider_id, i,
        count() AS offered,
        countIf(is_answered) AS answered_n,
        countIf(NOT is_answered) AS abandoned,
-       sumIf(t - a, is_answered) AS handle_ms,
+       sumIf(toInt128(t - a), is_answered) AS handle_ms,
        countIf(channel = 'PHONE') AS phone_offered,
        countIf(channel = 'PHONE' AND is_answered AND a - s <= {sl_ms:Int64}) AS phone_within_sl,
        countIf(channel = 'PHONE' AND is_answered) AS answered_phone,
        countIf(is_answered AND csat IS NOT NULL) AS csat_count,
        countIf(is_answered AND csat >= 4) AS csat_top2,
        sumIf(toUInt64(ifNull(csat, 0)), is_answered) AS csat_sum,
-       sumIf(sale_cents, is_answered) AS sales
+       sumIf(toInt128(sale_cents), is_answered) AS sales
 FROM (
     SELECT provider_id, channel, csat, sale_cents,
            answered_at IS NOT NULL AS is_answered,

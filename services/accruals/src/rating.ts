@@ -9,6 +9,7 @@ import {
   closeMonth,
   datesBetween,
   emptyKpiCounters,
+  LineRangeError,
   rateDay,
   type AccrualLine,
   type Contract,
@@ -26,6 +27,12 @@ export interface RateOptions {
   versions?: VersionClock;
   /** Called after each chunk (one month of one contract). */
   onProgress?: (done: number, total: number, chunk: RatingChunk) => void;
+  /**
+   * A chunk holding a line that cannot be booked (LineRangeError: an amount beyond the signed
+   * 64-bit range of cents): without this the rating stops and throws it; with it the chunk writes
+   * nothing (its month keeps its previous lines), this is called, and the other chunks are rated.
+   */
+  onLineError?: (err: LineRangeError, chunk: RatingChunk) => void;
 }
 
 export interface RateSummary {
@@ -35,6 +42,8 @@ export interface RateSummary {
   lines: number;
   /** `<contract_id>:<YYYY-MM>` of every month whose close lines were written */
   closedMonths: string[];
+  /** chunks not written because a line could not be booked (only with `onLineError`) */
+  failed: Array<{ contract_id: string; month: string; error: LineRangeError }>;
 }
 
 const withStatus = (contract: Contract, lines: AccrualLine[], watermarkMs: number, latenessMs: number): LedgerLine[] =>
@@ -71,14 +80,24 @@ export async function rateChunk(
 
 async function runChunks(client: ClickHouseClient, config: ContractsConfig, chunks: RatingChunk[], watermarkMs: number, opts: RateOptions): Promise<RateSummary> {
   const versions = opts.versions ?? new VersionClock();
-  const summary: RateSummary = { chunks: 0, days: 0, lines: 0, closedMonths: [] };
+  const summary: RateSummary = { chunks: 0, days: 0, lines: 0, closedMonths: [], failed: [] };
   for (const chunk of chunks) {
-    const lines = await rateChunk(client, config, chunk, watermarkMs, versions);
+    let lines: LedgerLine[];
+    try {
+      lines = await rateChunk(client, config, chunk, watermarkMs, versions);
+    } catch (err) {
+      // rateChunk computes every line before it writes any, so a failed chunk wrote nothing.
+      if (!(err instanceof LineRangeError) || !opts.onLineError) throw err;
+      summary.failed.push({ contract_id: chunk.contract.id, month: chunk.month, error: err });
+      opts.onLineError(err, chunk);
+      opts.onProgress?.(summary.chunks + summary.failed.length, chunks.length, chunk);
+      continue;
+    }
     summary.chunks++;
     summary.days += chunk.dates.length;
     summary.lines += lines.length;
     if (chunk.close) summary.closedMonths.push(`${chunk.contract.id}:${chunk.month}`);
-    opts.onProgress?.(summary.chunks, chunks.length, chunk);
+    opts.onProgress?.(summary.chunks + summary.failed.length, chunks.length, chunk);
   }
   return summary;
 }

@@ -3,7 +3,7 @@
  * totals per line type (and channel), and whether the month is final. Pure shaping and
  * rendering over lines read from the ledger, so the CLI and tests share it.
  */
-import { ChannelValues, Decimal, LINE_TYPES, compareCodePoints, daysInMonth } from '@cxg/engine';
+import { ChannelValues, Decimal, LINE_TYPES, compareCodePoints, daysInMonth, exactJson, jsonDecimal } from '@cxg/engine';
 import type { StoredLine } from './ledger.ts';
 
 export interface StatementLine {
@@ -12,7 +12,7 @@ export interface StatementLine {
   channel: string | null;
   /** 4 decimals */
   quantity: string;
-  amount_cents: number;
+  amount_cents: bigint;
   status: string;
 }
 
@@ -20,7 +20,7 @@ export interface StatementTotal {
   line_type: string;
   channel: string | null;
   quantity: string;
-  amount_cents: number;
+  amount_cents: bigint;
   lines: number;
   final: boolean;
 }
@@ -36,8 +36,8 @@ export interface Statement {
   closed: boolean;
   lines: StatementLine[];
   totals: StatementTotal[];
-  total_cents: number;
-  provisional_cents: number;
+  total_cents: bigint;
+  provisional_cents: bigint;
   /** lines left out because quantity and amount are both 0 */
   zero_lines_omitted: number;
 }
@@ -61,7 +61,7 @@ export function compareLines(a: Pick<StatementLine, 'date' | 'line_type' | 'chan
   return compareCodePoints(a.date, b.date) || typeRank(a.line_type) - typeRank(b.line_type) || channelRank(a.channel) - channelRank(b.channel);
 }
 
-const isZero = (l: StoredLine) => l.amount_cents === 0 && Decimal.fromDecimalString(l.quantity).isZero();
+const isZero = (l: StoredLine) => l.amount_cents === 0n && Decimal.fromDecimalString(l.quantity).isZero();
 
 /** Builds the statement of `month` from the contract's ledger lines of that month. */
 export function buildStatement(contractId: string, month: string, ledger: readonly StoredLine[], opts: { includeZeroLines?: boolean } = {}): Statement {
@@ -75,7 +75,7 @@ export function buildStatement(contractId: string, month: string, ledger: readon
   for (const l of mine) {
     const key = `${l.line_type}\u0000${l.channel ?? ''}`;
     let t = totals.get(key);
-    if (!t) totals.set(key, (t = { line_type: l.line_type, channel: l.channel, quantity: '', amount_cents: 0, lines: 0, final: true, q: Decimal.ZERO }));
+    if (!t) totals.set(key, (t = { line_type: l.line_type, channel: l.channel, quantity: '', amount_cents: 0n, lines: 0, final: true, q: Decimal.ZERO }));
     t.q = t.q.add(Decimal.fromDecimalString(l.quantity));
     t.amount_cents += l.amount_cents;
     t.lines++;
@@ -93,17 +93,18 @@ export function buildStatement(contractId: string, month: string, ledger: readon
     closed: mine.some((l) => (['gainshare_cap', 'gainshare_quality_gate', 'customer_fee_malus', 'customer_floor_malus'] as string[]).includes(l.line_type)),
     lines,
     totals: sortedTotals,
-    total_cents: mine.reduce((s, l) => s + l.amount_cents, 0),
-    provisional_cents: mine.filter((l) => l.status !== 'final').reduce((s, l) => s + l.amount_cents, 0),
+    total_cents: mine.reduce((s, l) => s + l.amount_cents, 0n),
+    provisional_cents: mine.filter((l) => l.status !== 'final').reduce((s, l) => s + l.amount_cents, 0n),
     zero_lines_omitted: mine.length - shown.length,
   };
 }
 
-/** Cents as a plain decimal amount with 2 places (`-1234.56`); exact, no float. */
-export function formatCents(cents: number): string {
-  const neg = cents < 0;
-  const a = Math.abs(cents);
-  return `${neg ? '-' : ''}${Math.trunc(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+/** Cents as a plain decimal amount with 2 places (`-1234.56`); exact at any size, no float. */
+export function formatCents(cents: bigint | number): string {
+  const c = BigInt(cents);
+  const neg = c < 0n;
+  const a = neg ? -c : c;
+  return `${neg ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
 }
 
 const CSV_HEADER = ['contract_id', 'provider_id', 'date', 'line_type', 'channel', 'quantity', 'amount_cents', 'currency', 'status'];
@@ -120,7 +121,11 @@ export function statementCsv(s: Statement): string {
   return [CSV_HEADER.join(','), ...rows].join('\n') + '\n';
 }
 
-/** The JSON document: quantities as numbers with 4 decimals, money in integer cents. */
+/**
+ * The JSON document: quantities as JSON numbers (up to 4 decimals), money in integer cents, both
+ * with every digit when printed with `exactJson` (`statementJsonText`): amounts are bigint and
+ * quantities `JsonNumber`s, so plain `JSON.stringify` would refuse or round them.
+ */
 export function statementJson(s: Statement) {
   return {
     contract_id: s.contract_id,
@@ -131,9 +136,14 @@ export function statementJson(s: Statement) {
     closed: s.closed,
     total_cents: s.total_cents,
     provisional_cents: s.provisional_cents,
-    totals: s.totals.map((t) => ({ ...t, quantity: Number(t.quantity) })),
-    lines: s.lines.map((l) => ({ ...l, quantity: Number(l.quantity) })),
+    totals: s.totals.map((t) => ({ ...t, quantity: jsonDecimal(t.quantity) })),
+    lines: s.lines.map((l) => ({ ...l, quantity: jsonDecimal(l.quantity) })),
   };
+}
+
+/** `cxg statement --format json`: the document as one line of exact JSON. */
+export function statementJsonText(s: Statement): string {
+  return exactJson(statementJson(s));
 }
 
 function table(head: string[], rows: string[][], right: boolean[]): string {

@@ -87,29 +87,29 @@ describe('rateRange', () => {
 
   it('daily lines of the 23 h day, amounts by SPEC section 5', () => {
     const d = '2026-03-29';
-    expect(find(first, d, 'contact_fee', 'PHONE')).toMatchObject({ quantity: '2.0000', amount_cents: 840 });
-    expect(find(first, d, 'contact_fee', 'CHAT')).toMatchObject({ quantity: '1.0000', amount_cents: 300 });
+    expect(find(first, d, 'contact_fee', 'PHONE')).toMatchObject({ quantity: '2.0000', amount_cents: 840n });
+    expect(find(first, d, 'contact_fee', 'CHAT')).toMatchObject({ quantity: '1.0000', amount_cents: 300n });
     // 120 s = 2 minutes × 60
-    expect(find(first, d, 'minute_fee', 'PHONE')).toMatchObject({ quantity: '2.0000', amount_cents: 120 });
+    expect(find(first, d, 'minute_fee', 'PHONE')).toMatchObject({ quantity: '2.0000', amount_cents: 120n });
     // avoided = 0.22 × 3 − 1 < 0 → 0 without painshare
-    expect(find(first, d, 'gainshare_repeat')).toMatchObject({ quantity: '0.0000', amount_cents: 0 });
+    expect(find(first, d, 'gainshare_repeat')).toMatchObject({ quantity: '0.0000', amount_cents: 0n });
     // avoided = 0.35 × 3 − 1 = 0.05 → 0.05 × 650 × 0.4 = 13
-    expect(find(first, d, 'gainshare_switch')).toMatchObject({ quantity: '0.0500', amount_cents: 13 });
+    expect(find(first, d, 'gainshare_switch')).toMatchObject({ quantity: '0.0500', amount_cents: 13n });
     // 1234 × 5 % = 61.7 → 62
-    expect(find(first, d, 'upsell_commission')).toMatchObject({ quantity: '1234.0000', amount_cents: 62 });
+    expect(find(first, d, 'upsell_commission')).toMatchObject({ quantity: '1234.0000', amount_cents: 62n });
     expect(JSON.parse(find(first, d, 'gainshare_switch')!.basis)).toMatchObject({ failed_journeys: 3, switches: 1, unrounded_cents: '13' });
   });
 
   it('month close: cap not reached, gate passed; floor malus over the 22 valid days of a mid-month start', () => {
-    expect(find(first, '2026-03-31', 'gainshare_cap')).toMatchObject({ amount_cents: 0, status: 'final' });
-    expect(find(first, '2026-03-31', 'gainshare_quality_gate')).toMatchObject({ amount_cents: 0 });
+    expect(find(first, '2026-03-31', 'gainshare_cap')).toMatchObject({ amount_cents: 0n, status: 'final' });
+    expect(find(first, '2026-03-31', 'gainshare_quality_gate')).toMatchObject({ amount_cents: 0n });
     // active: 4 on 03-10..03-19 (10 days), 3 on 03-20..03-31 (12 days) → avg 76/22 ≥ 3: no malus
     const floor = first.find((l) => l.contract_id === 'k-mid' && l.line_type === 'customer_floor_malus')!;
-    expect(floor).toMatchObject({ date: '2026-03-31', amount_cents: 0, quantity: '0.0000' });
+    expect(floor).toMatchObject({ date: '2026-03-31', amount_cents: 0n, quantity: '0.0000' });
     expect(JSON.parse(floor.basis)).toMatchObject({ days: 22, active_customer_days: 76 });
     // customer_fee: 4 × 110 / 31 = 14.19 → 14; contact on 03-05 is before validity, 03-12 counts
-    expect(first.find((l) => l.contract_id === 'k-mid' && l.date === '2026-03-10' && l.line_type === 'customer_fee')).toMatchObject({ quantity: '4.0000', amount_cents: 14 });
-    expect(first.find((l) => l.contract_id === 'k-mid' && l.date === '2026-03-12' && l.line_type === 'contact_fee')).toMatchObject({ amount_cents: 400 });
+    expect(first.find((l) => l.contract_id === 'k-mid' && l.date === '2026-03-10' && l.line_type === 'customer_fee')).toMatchObject({ quantity: '4.0000', amount_cents: 14n });
+    expect(first.find((l) => l.contract_id === 'k-mid' && l.date === '2026-03-12' && l.line_type === 'contact_fee')).toMatchObject({ amount_cents: 400n });
   });
 
   it('re-rating from the same facts gives an identical ledger under higher versions', async () => {
@@ -127,9 +127,9 @@ describe('rateRange', () => {
     await rateRange(ledger.client, cfg, [KA], '2026-03-29', '2026-03-29', W_CLOSED, { versions });
     const after = await readLines(ledger.client);
     expect(after.map((l) => l.accrual_id)).toEqual(first.map((l) => l.accrual_id));
-    expect(find(after, '2026-03-29', 'contact_fee', 'PHONE')).toMatchObject({ quantity: '3.0000', amount_cents: 1260 });
+    expect(find(after, '2026-03-29', 'contact_fee', 'PHONE')).toMatchObject({ quantity: '3.0000', amount_cents: 1260n });
     // csat_top2 = 2/3 < 0.75: the gate forfeits the month's positive gainshare (13)
-    expect(find(after, '2026-03-31', 'gainshare_quality_gate')).toMatchObject({ amount_cents: -13 });
+    expect(find(after, '2026-03-31', 'gainshare_quality_gate')).toMatchObject({ amount_cents: -13n });
   });
 
   it('status: provisional until the watermark passes the end of the day plus L', async () => {

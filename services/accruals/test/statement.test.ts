@@ -1,9 +1,9 @@
 /** Statement output for a small month: ordering, zero lines, totals, final/provisional, and the three formats. */
 import { describe, expect, it } from 'vitest';
-import { buildStatement, formatCents, statementCsv, statementJson, statementText } from '../src/statement.ts';
+import { buildStatement, formatCents, statementCsv, statementJsonText, statementText } from '../src/statement.ts';
 import type { StoredLine } from '../src/ledger.ts';
 
-function line(date: string, line_type: string, channel: string | null, quantity: string, amount_cents: number, status: 'final' | 'provisional' = 'final'): StoredLine {
+function line(date: string, line_type: string, channel: string | null, quantity: string, cents: number | bigint, status: 'final' | 'provisional' = 'final'): StoredLine {
   return {
     accrual_id: `k:${date}:${line_type}:${channel ?? '-'}`,
     contract_id: 'k',
@@ -12,7 +12,7 @@ function line(date: string, line_type: string, channel: string | null, quantity:
     line_type,
     channel,
     quantity,
-    amount_cents,
+    amount_cents: BigInt(cents),
     currency: 'EUR',
     status,
     basis: '{}',
@@ -51,14 +51,14 @@ describe('statement', () => {
     ]);
     expect(s.zero_lines_omitted).toBe(2);
     expect(s.totals.map((t) => [t.line_type, t.channel, t.quantity, t.amount_cents, t.lines])).toEqual([
-      ['contact_fee', 'PHONE', '4.0000', 1680, 2],
-      ['contact_fee', 'CHAT', '2.0000', 600, 2],
-      ['minute_fee', 'PHONE', '8.0000', 480, 2],
-      ['gainshare_repeat', null, '-0.1200', -31, 2],
-      ['gainshare_quality_gate', null, '0.0000', 0, 1],
-      ['customer_floor_malus', null, '0.0000', -1234, 1],
+      ['contact_fee', 'PHONE', '4.0000', 1680n, 2],
+      ['contact_fee', 'CHAT', '2.0000', 600n, 2],
+      ['minute_fee', 'PHONE', '8.0000', 480n, 2],
+      ['gainshare_repeat', null, '-0.1200', -31n, 2],
+      ['gainshare_quality_gate', null, '0.0000', 0n, 1],
+      ['customer_floor_malus', null, '0.0000', -1234n, 1],
     ]);
-    expect(s).toMatchObject({ total_cents: 1495, provisional_cents: 0, final: true, closed: true, currency: 'EUR', provider_id: 'p' });
+    expect(s).toMatchObject({ total_cents: 1495n, provisional_cents: 0n, final: true, closed: true, currency: 'EUR', provider_id: 'p' });
   });
 
   it('renders a plain-text statement', () => {
@@ -98,19 +98,38 @@ describe('statement', () => {
     expect(csv[0]).toBe('contract_id,provider_id,date,line_type,channel,quantity,amount_cents,currency,status');
     expect(csv[3]).toBe('k,p,2026-02-01,gainshare_repeat,,-0.3400,-88,EUR,final');
     expect(csv).toHaveLength(8 + 2);
-    const json = statementJson(s);
+    const json = JSON.parse(statementJsonText(s)) as { lines: unknown[] };
     expect(json.lines[0]).toEqual({ date: '2026-02-01', line_type: 'contact_fee', channel: 'PHONE', quantity: 3, amount_cents: 1260, status: 'final' });
     expect(json).toMatchObject({ total_cents: 1495, final: true, closed: true });
   });
 
   it('an open month is provisional, names the provisional amount, and can include zero lines', () => {
     const open = buildStatement('k', '2026-02', [line('2026-02-01', 'contact_fee', 'PHONE', '1.0000', 420), line('2026-02-02', 'contact_fee', 'PHONE', '2.0000', 840, 'provisional'), line('2026-02-02', 'contact_fee', 'CHAT', '0.0000', 0, 'provisional')], { includeZeroLines: true });
-    expect(open).toMatchObject({ final: false, closed: false, provisional_cents: 840, zero_lines_omitted: 0 });
+    expect(open).toMatchObject({ final: false, closed: false, provisional_cents: 840n, zero_lines_omitted: 0 });
     expect(open.lines).toHaveLength(3);
     expect(statementText(open).split('\n')[0]).toBe('Statement k (p), 2026-02, EUR: provisional (8.40 EUR not final yet); month not closed');
   });
 
   it('formats cents exactly', () => {
     expect([formatCents(0), formatCents(5), formatCents(-5), formatCents(123456), formatCents(-100)]).toEqual(['0.00', '0.05', '-0.05', '1234.56', '-1.00']);
+    expect([formatCents(2n ** 63n - 1n), formatCents(-(2n ** 63n))]).toEqual(['92233720368547758.07', '-92233720368547758.08']);
+  });
+
+  it('keeps every digit of big quantities, amounts and totals (past 2^53 and a month past 2^63)', () => {
+    const big = 2n ** 62n + 1n; // three of these sum past 2^63
+    const month = [
+      line('2026-02-01', 'upsell_commission', null, '123456789012345678.0000', big),
+      line('2026-02-02', 'upsell_commission', null, '100000000000000.5000', big),
+      line('2026-02-02', 'contact_fee', 'PHONE', '1.0000', big),
+    ];
+    const b = buildStatement('k', '2026-02', month);
+    expect(b.total_cents).toBe(3n * big);
+    expect(b.totals.find((t) => t.line_type === 'upsell_commission')).toMatchObject({ quantity: '123556789012345678.5000', amount_cents: 2n * big });
+    const text = statementJsonText(b);
+    expect(text).toContain('"total_cents":13835058055282163715,');
+    expect(text).toContain('"quantity":123556789012345678.5,"amount_cents":9223372036854775810,');
+    expect(text).toContain('{"date":"2026-02-01","line_type":"upsell_commission","channel":null,"quantity":123456789012345678,"amount_cents":4611686018427387905,"status":"final"}');
+    expect(statementCsv(b)).toContain('k,p,2026-02-01,upsell_commission,,123456789012345678.0000,4611686018427387905,EUR,final');
+    expect(statementText(b)).toContain('138350580552821637.15');
   });
 });
