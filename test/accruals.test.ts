@@ -178,7 +178,7 @@ async function compareWithReplay(r: Run, dir: string) {
   expect(kafkaSide.lines.filter((l) => l.line_type === 'gainshare_cap').map((l) => `${l.date}:${l.status}`)).toEqual(['2026-10-31:final']);
   expect(strip(kafkaSide.lines)).toEqual(strip(ref.lines));
   // and the replay's JSON accruals are the ledger's lines that are not 0
-  const nonZero = kafkaSide.lines.filter((l) => l.amount_cents !== 0 || Number(l.quantity) !== 0);
+  const nonZero = kafkaSide.lines.filter((l) => l.amount_cents !== 0n || Number(l.quantity) !== 0);
   expect(ref.doc.accruals.length).toBe(nonZero.filter((l) => r.contracts.includes(l.contract_id)).length);
   return kafkaSide;
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ChannelValues, LINE_TYPES, type LineType } from '@cxg/engine';
+import { ChannelValues, LINE_TYPES, exactJson, type LineType } from '@cxg/engine';
 import { evidenceFor } from '@cxg/accruals';
 import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, orExit, positiveIntArg, withLedger } from '../replay/ledger-cli.ts';
 
@@ -64,7 +64,7 @@ ledger unavailable.`,
       await withLedger('evidence', opts.clickhouse, async (client) => {
         const ev = await evidenceFor(client, config, contract, opts.date, opts.line, { limit: opts.limit, ...(opts.channel ? { channel: opts.channel } : {}) });
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ ...ev, lines: ev.lines.map((l) => ({ ...l, basis: JSON.parse(l.basis) as unknown })) }) + '\n');
+          process.stdout.write(exactJson({ ...ev, lines: ev.lines.map((l) => ({ ...l, basis: JSON.parse(l.basis) as unknown })) }) + '\n');
           return;
         }
         console.log(`${ev.contract_id} ${ev.date} ${ev.line_type}${ev.channel ? ` ${ev.channel}` : ''}: local day ${ev.from} .. ${ev.to} (UTC)`);

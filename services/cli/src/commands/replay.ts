@@ -5,8 +5,11 @@ import {
   ConfigError,
   Decimal,
   LINE_TYPES,
+  LineRangeError,
   compareCodePoints,
   detectionSettingsOf,
+  exactJson,
+  jsonDecimal,
   kpiValues,
   replay,
   type ReplayRejection,
@@ -29,10 +32,14 @@ interface ReplayOptions {
 const typeRank = (t: string) => (LINE_TYPES as readonly string[]).indexOf(t);
 const channelRank = (c: string | null) => (c === null ? -1 : (ChannelValues as readonly string[]).indexOf(c));
 
-/** SPEC section 6 accrual fields; lines whose quantity and amount are both 0 are left out (SPEC section 5 allows it). */
+/**
+ * SPEC section 6 accrual fields; lines whose quantity and amount are both 0 are left out (SPEC
+ * section 5 allows it). `quantity` is a JsonNumber and `amount_cents` a bigint: print the document
+ * with `exactJson`, which writes both as JSON numbers with every digit.
+ */
 export function accrualsDocument(lines: readonly StoredLine[]) {
   return lines
-    .filter((l) => l.amount_cents !== 0 || !Decimal.fromDecimalString(l.quantity).isZero())
+    .filter((l) => l.amount_cents !== 0n || !Decimal.fromDecimalString(l.quantity).isZero())
     .sort(
       (a, b) =>
         compareCodePoints(a.contract_id, b.contract_id) || compareCodePoints(a.date, b.date) || typeRank(a.line_type) - typeRank(b.line_type) || channelRank(a.channel) - channelRank(b.channel),
@@ -43,7 +50,7 @@ export function accrualsDocument(lines: readonly StoredLine[]) {
       date: l.date,
       line_type: l.line_type,
       channel: l.channel,
-      quantity: Number(l.quantity),
+      quantity: jsonDecimal(l.quantity),
       amount_cents: l.amount_cents,
       status: l.status,
     }));
@@ -56,7 +63,7 @@ export function monthlyKpisDocument(months: readonly ProviderMonth[]) {
     return {
       provider_id: m.provider_id,
       month: m.month,
-      answered: Number(m.counters.answered),
+      answered: m.counters.answered,
       repeat_rate: v.repeat_rate,
       fcr_rate: v.fcr_rate,
       csat_top2: v.csat_top2,
@@ -107,10 +114,10 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, c
   for (const [r, n] of [...byReason].sort()) reasons.push([r, n]);
 
   // Accruals per contract, month and line type: the statement's totals (cxg statement has the days).
-  const sums = new Map<string, { cents: number; lines: number; final: boolean }>();
+  const sums = new Map<string, { cents: bigint; lines: number; final: boolean }>();
   for (const l of doc.accruals) {
     const k = `${l.contract_id}\u0000${l.date.slice(0, 7)}\u0000${l.line_type}${l.channel ? ` ${l.channel}` : ''}`;
-    const s = sums.get(k) ?? { cents: 0, lines: 0, final: true };
+    const s = sums.get(k) ?? { cents: 0n, lines: 0, final: true };
     s.cents += l.amount_cents;
     s.lines++;
     s.final &&= l.status === 'final';
@@ -123,7 +130,7 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, c
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   });
   for (const m of doc.monthly_kpis) {
-    kpis.push([m.provider_id, m.month, m.answered, pct(m.repeat_rate), pct(m.fcr_rate), pct(m.csat_top2), pct(m.service_level), pct(m.abandon_rate), m.aht_seconds?.toFixed(1) ?? '-', pct(m.switch_share)]);
+    kpis.push([m.provider_id, m.month, String(m.answered), pct(m.repeat_rate), pct(m.fcr_rate), pct(m.csat_top2), pct(m.service_level), pct(m.abandon_rate), m.aht_seconds?.toFixed(1) ?? '-', pct(m.switch_share)]);
   }
   console.log(`${accepted} accepted, ${doc.duplicates} duplicates, ${doc.rejected.length} rejected, ${doc.signals.length} signals, ${doc.accruals.length} accrual lines (not 0)`);
   console.log(kinds.toString());
@@ -153,8 +160,12 @@ running worker for its directory, and the worker's CLICKHOUSE_URL is refused. Th
 there for \`cxg statement --clickhouse <url>\` and \`cxg evidence --clickhouse <url>\`.
 In --json, accruals leave out lines whose quantity and amount are both 0.
 
+Quantities and amounts are exact at any size: --json prints them as JSON numbers with every digit
+(a reader parsing numbers as doubles rounds those past 2^53; the text does not).
+
 Exit codes: 0 when it ran (rejected records are reported, not fatal); 2 for an unreadable file, an
-invalid config or an unusable --clickhouse target.
+invalid config, an unusable --clickhouse target, or input that cannot be rated: a line whose amount
+lies beyond the signed 64-bit range of cents (the message names contract, day and line).
 A progress bar is drawn on stderr when it is a terminal.`,
     )
     .action(async (opts: ReplayOptions) => {
@@ -174,10 +185,18 @@ A progress bar is drawn on stderr when it is a terminal.`,
         const accruals = await replayAccruals(opts.clickhouse, config, result, (d, t, label) => rating.update(d, t, label));
         rating.stop();
         const doc = replayDocument(result, undecodable, accruals.lines, accruals.monthly);
-        if (opts.json) process.stdout.write(JSON.stringify(doc) + '\n');
+        if (opts.json) process.stdout.write(exactJson(doc) + '\n');
         else printTables(doc, result.accepted.length, opts.clickhouse);
       } catch (err) {
-        if (err instanceof UnreadableInputError || err instanceof ConfigError || err instanceof DatabaseInUseError || err instanceof ReplayTargetError) {
+        // LineRangeError: valid records whose rating cannot be booked (SPEC section 5) — like an
+        // invalid config, the input cannot be replayed as given, so it is exit 2 and one line.
+        if (
+          err instanceof UnreadableInputError ||
+          err instanceof ConfigError ||
+          err instanceof DatabaseInUseError ||
+          err instanceof ReplayTargetError ||
+          err instanceof LineRangeError
+        ) {
           process.stderr.write(`cxg replay: ${(err as Error).message.split('\n').join('; ')}\n`);
           process.exit(2);
         }

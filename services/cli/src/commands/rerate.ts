@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
+import { exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
 import { formatCents, rateRange, readLines, readWatermark, type StoredLine } from '@cxg/accruals';
 import { CLICKHOUSE_HELP, UsageError, dateArg, defaultClickHouse, findContract, loadConfig, orExit, withLedger } from '../replay/ledger-cli.ts';
 import { stepProgress } from '../replay/progress.ts';
@@ -15,8 +15,8 @@ interface RerateOptions {
 
 interface Change {
   accrual_id: string;
-  before_cents: number | null;
-  after_cents: number;
+  before_cents: bigint | null;
+  after_cents: bigint;
   before_quantity: string | null;
   after_quantity: string;
   before_status: string | null;
@@ -92,7 +92,7 @@ invalid config or ledger unavailable.`,
         bar.stop();
         const seconds = (performance.now() - started) / 1000;
         const changes = ledgerChanges(before, await readLines(client, window));
-        const delta = changes.reduce((s, c) => s + c.after_cents - (c.before_cents ?? 0), 0);
+        const delta = changes.reduce((s, c) => s + c.after_cents - (c.before_cents ?? 0n), 0n);
         const doc = {
           contract_id: contract.id,
           from: opts.from,
@@ -107,7 +107,7 @@ invalid config or ledger unavailable.`,
           changes,
         };
         if (opts.json) {
-          process.stdout.write(JSON.stringify(doc) + '\n');
+          process.stdout.write(exactJson(doc) + '\n');
         } else {
           console.log(
             `${contract.id}: rated ${summary.days} days (${summary.lines} lines) in ${doc.seconds} s at watermark ${doc.watermark}` +

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { buildStatement, monthRange, readLines, rows, statementCsv, statementJson, statementText } from '@cxg/accruals';
+import { buildStatement, monthRange, readLines, rows, statementCsv, statementJsonText, statementText } from '@cxg/accruals';
 import { CLICKHOUSE_HELP, defaultClickHouse, monthArg, withLedger } from '../replay/ledger-cli.ts';
 
 interface StatementOptions {
@@ -23,7 +23,8 @@ export function register(program: Command): void {
       'after',
       `
 Amounts are integer cents in csv and json, currency units with 2 decimals in the table; every
-line is rounded once, half away from zero, so the total is the exact sum of the lines.
+line is rounded once, half away from zero, so the total is the exact sum of the lines. Quantities
+and amounts keep every digit at any size (json prints them as number literals in full).
 A line is provisional until the watermark passes the end of its day plus the allowed lateness,
 then final; the month is closed (its cap, quality-gate and malus lines exist) once the watermark
 passes the end of its last day inside validity plus the lateness.
@@ -51,7 +52,7 @@ Exit codes: 0 printed; 1 invalid arguments, or no ledger lines for that contract
           return 1;
         }
         const s = buildStatement(opts.contract, opts.month, lines, { includeZeroLines: opts.allLines ?? false });
-        if (opts.format === 'json') process.stdout.write(JSON.stringify(statementJson(s)) + '\n');
+        if (opts.format === 'json') process.stdout.write(statementJsonText(s) + '\n');
         else if (opts.format === 'csv') process.stdout.write(statementCsv(s));
         else process.stdout.write(statementText(s));
         return 0;
