@@ -18,6 +18,7 @@ const log = createLogger('test', 'silent');
 
 const config = parseContractsConfig(
   `
+timezone: Europe/Berlin
 contracts:
   - id: c-a
     provider_id: prov-a
