@@ -701,8 +701,8 @@ function finance() {
         sql(`
 SELECT
   contract_id,
-  sumIf(amount_cents, status = 'final') / 100 AS final,
-  sumIf(amount_cents, status = 'provisional') / 100 AS provisional
+  sumIf(toInt128(amount_cents), status = 'final') / 100 AS final,
+  sumIf(toInt128(amount_cents), status = 'provisional') / 100 AS provisional
 FROM accrual_lines FINAL
 WHERE ${LATEST_MONTH_LINES}
 GROUP BY contract_id
@@ -727,7 +727,7 @@ SELECT
   toStartOfMonth(date) AS month,
   line_type,
   sum(quantity) AS quantity,
-  sum(amount_cents) / 100 AS amount
+  sum(toInt128(amount_cents)) / 100 AS amount
 FROM accrual_daily
 WHERE ${LATEST_MONTH_DAILY}
 GROUP BY contract_id, provider_id, month, line_type
@@ -748,7 +748,7 @@ ORDER BY contract_id, line_type`),
 SELECT
   toDateTime(date) AS time,
   line_type,
-  sum(amount_cents) / 100 AS amount
+  sum(toInt128(amount_cents)) / 100 AS amount
 FROM accrual_daily
 WHERE date > (SELECT max(date) FROM accrual_daily) - 31
 GROUP BY time, line_type
@@ -800,7 +800,7 @@ ORDER BY time, series`,
 SELECT
   toDateTime(month) AS time,
   provider_id,
-  sum(amount_cents) / 100 AS amount
+  sum(toInt128(amount_cents)) / 100 AS amount
 FROM accrual_monthly_statement
 GROUP BY time, provider_id
 ORDER BY time, provider_id`,
@@ -824,7 +824,7 @@ ORDER BY time, provider_id`,
 SELECT
   toDateTime(month) AS time,
   line_type,
-  sum(amount_cents) / 100 AS amount
+  sum(toInt128(amount_cents)) / 100 AS amount
 FROM accrual_monthly_statement
 GROUP BY time, line_type
 ORDER BY time, line_type`,
@@ -850,7 +850,7 @@ SELECT
   provider_id,
   contract_id,
   line_type,
-  sum(amount_cents) / 100 AS amount,
+  sum(toInt128(amount_cents)) / 100 AS amount,
   min(toUInt8(final)) = 1 AS final
 FROM accrual_monthly_statement
 GROUP BY month, provider_id, contract_id, line_type
@@ -872,7 +872,7 @@ SELECT
   month,
   contract_id,
   line_type,
-  sum(amount_cents) / 100 AS amount
+  sum(toInt128(amount_cents)) / 100 AS amount
 FROM accrual_monthly_statement
 WHERE line_type IN ${CLOSE_LINES}
 GROUP BY month, contract_id, line_type
@@ -900,7 +900,7 @@ SELECT
   uniqExact(date) AS days,
   min(date) AS first_day,
   max(date) AS last_day,
-  sum(amount_cents) / 100 AS amount
+  sum(toInt128(amount_cents)) / 100 AS amount
 FROM accrual_lines FINAL
 GROUP BY month, contract_id, status
 ORDER BY month DESC, contract_id, status`),

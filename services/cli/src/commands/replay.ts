@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import {
   ChannelValues,
   ConfigError,
+  DEFAULT_MAX_TIMELINE_ENTRIES,
   Decimal,
   LINE_TYPES,
   LineRangeError,
@@ -181,6 +182,10 @@ A progress bar is drawn on stderr when it is a terminal.`,
         });
         bar.stop();
         const result = replay(records, { nowMs: Date.now(), settings: detectionSettingsOf(config.detection) });
+        if (result.timelineTruncated > 0) {
+          // The detector's cx_timeline_truncated_total: a customer flooded past the timeline's safety bound.
+          process.stderr.write(`cxg replay: warning: ${result.timelineTruncated} timeline entries dropped by the safety bound of ${DEFAULT_MAX_TIMELINE_ENTRIES} per customer (a flood); signals of the flooded customers may miss priors\n`);
+        }
         const rating = stepProgress('rating');
         const accruals = await replayAccruals(opts.clickhouse, config, result, (d, t, label) => rating.update(d, t, label));
         rating.stop();
