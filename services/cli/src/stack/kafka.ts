@@ -63,6 +63,10 @@ transaction.state.log.num.partitions=10
 share.coordinator.state.topic.num.partitions=10
 # Tests must not wait 3 s for every consumer group to form.
 group.initial.rebalance.delay.ms=0
+# The broker stamps records with its own clock, so a producer whose clock differs (another host, a
+# test under faketime) is never refused for a timestamp "out of acceptable range"; cxg topics init
+# sets the same on its topics for any cluster.
+log.message.timestamp.type=LogAppendTime
 
 num.partitions=1
 num.network.threads=2
