@@ -16,7 +16,7 @@ import type { Producer } from 'kafkajs';
 import { TOPICS, replay, type InputEvent } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
-import { closeLedger, openLedger, readLines, readWatermark, rows, type StoredLine } from '@cxg/accruals';
+import { closeLedger, openLedger, readLines, readWatermark, rows, type StoredLine } from '@cxg/ledger';
 import { eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
 
 const kafka = kafkaFor('test-accruals');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints } from '@cxg/platform';
-import { openLedger } from '@cxg/accruals';
+import { openLedger } from '@cxg/ledger';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 // @ts-expect-error plain ESM script without type declarations
 import { targetsOf } from '../infra/grafana/generate.mjs';

@@ -26,13 +26,24 @@ import {
   type LineRangeError,
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, Logger, TopicPartitionOffset } from '@cxg/platform';
-import type { ClickHouseClient } from './clickhouse.ts';
-import { insertFacts, insertSignals, lookupStored, type AcceptedFact } from './facts.ts';
-import { monthToDate, readWatermark, saveWatermark } from './ledger.ts';
+import {
+  DirtyDays,
+  insertFacts,
+  insertSignals,
+  lookupStored,
+  monthToDate,
+  rateDays,
+  readWatermark,
+  saveWatermark,
+  touchByEvent,
+  touchBySignal,
+  watermarkDays,
+  type AcceptedFact,
+  type ClickHouseClient,
+  type RatingChunk,
+  type VersionClock,
+} from '@cxg/ledger';
 import type { AccrualsMetrics } from './metrics.ts';
-import { DirtyDays, touchByEvent, touchBySignal, watermarkDays, type RatingChunk } from './plan.ts';
-import { rateDays } from './rating.ts';
-import type { VersionClock } from './version.ts';
 
 export const ACCRUALS_TOPICS = [TOPICS.contacts, TOPICS.web, TOPICS.customers, TOPICS.signals] as const;
 

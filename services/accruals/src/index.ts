@@ -1,13 +1,4 @@
-export * from './clickhouse.ts';
-export * from './facts.ts';
-export * from './aggregate.ts';
-export * from './ledger.ts';
-export * from './plan.ts';
-export * from './rating.ts';
-export * from './version.ts';
+// The accruals worker only; the ledger it writes is the library @cxg/ledger.
 export * from './metrics.ts';
 export * from './handler.ts';
 export * from './main.ts';
-export * from './monthly.ts';
-export * from './statement.ts';
-export * from './evidence.ts';

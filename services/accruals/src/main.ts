@@ -1,10 +1,9 @@
 import type { Server } from 'node:http';
 import { TOPICS } from '@cxg/engine';
 import { ConsumerRunner, createKafka, createLogger, createProducer, loadContractsConfig, readEndpoints, Serde, startHealthServer, type Endpoints } from '@cxg/platform';
-import { closeLedger, openLedger } from './clickhouse.ts';
+import { VersionClock, closeLedger, openLedger } from '@cxg/ledger';
 import { ACCRUALS_TOPICS, AccrualsHandler } from './handler.ts';
 import { createAccrualsMetrics } from './metrics.ts';
-import { VersionClock } from './version.ts';
 
 export interface AccrualsOptions {
   endpoints?: Endpoints;

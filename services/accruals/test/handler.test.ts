@@ -6,13 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, eventTimeOf, replay, detectionSettingsOf, localDateOf, type ContactEvent, type InputEvent, type InputTopic } from '@cxg/engine';
 import { createLogger, type BatchContext, type Consumed } from '@cxg/platform';
+import { VersionClock, rateRange, readLines, readWatermark, rows, type StoredLine } from '@cxg/ledger';
+import { config, contact, customer, journey, tempLedger, utc } from '@cxg/ledger/testing';
 import { AccrualsHandler } from '../src/handler.ts';
-import { readLines, readWatermark, type StoredLine } from '../src/ledger.ts';
 import { createAccrualsMetrics } from '../src/metrics.ts';
-import { rateRange } from '../src/rating.ts';
-import { VersionClock } from '../src/version.ts';
-import { rows } from '../src/clickhouse.ts';
-import { config, contact, customer, journey, tempLedger, utc } from './helpers.ts';
 
 const cfg = config(`
 timezone: Europe/Berlin

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ChannelValues, LINE_TYPES, exactJson, type LineType } from '@cxg/engine';
-import { evidenceFor } from '@cxg/accruals';
+import { evidenceFor } from '@cxg/ledger';
 import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, orExit, positiveIntArg, withLedger } from '../replay/ledger-cli.ts';
 
 interface EvidenceOptions {

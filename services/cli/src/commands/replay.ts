@@ -17,7 +17,7 @@ import {
   type ReplayResult,
 } from '@cxg/engine';
 import { loadContractsConfig, readEndpoints } from '@cxg/platform';
-import { DatabaseInUseError, formatCents, type ProviderMonth, type StoredLine } from '@cxg/accruals';
+import { DatabaseInUseError, formatCents, type ProviderMonth, type StoredLine } from '@cxg/ledger';
 import { progressBar } from '@cxg/simulator';
 import { readReplayFiles, UnreadableInputError } from '../replay/ndjson.ts';
 import { DEFAULT_REPLAY_CLICKHOUSE, ReplayTargetError, replayAccruals } from '../replay/accruals.ts';

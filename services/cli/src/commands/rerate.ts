@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
-import { formatCents, rateRange, readLines, readWatermark, type StoredLine } from '@cxg/accruals';
+import { formatCents, rateRange, readLines, readWatermark, type StoredLine } from '@cxg/ledger';
 import { CLICKHOUSE_HELP, UsageError, dateArg, defaultClickHouse, findContract, loadConfig, orExit, withLedger } from '../replay/ledger-cli.ts';
 import { stepProgress } from '../replay/progress.ts';
 

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { buildStatement, monthRange, readLines, rows, statementCsv, statementJsonText, statementText } from '@cxg/accruals';
+import { buildStatement, monthRange, readLines, rows, statementCsv, statementJsonText, statementText } from '@cxg/ledger';
 import { CLICKHOUSE_HELP, defaultClickHouse, monthArg, withLedger } from '../replay/ledger-cli.ts';
 
 interface StatementOptions {

@@ -23,7 +23,7 @@ import {
   type ProviderMonth,
   type RateSummary,
   type StoredLine,
-} from '@cxg/accruals';
+} from '@cxg/ledger';
 import { STATE_DIR, readEndpoints } from '@cxg/platform';
 
 export const DEFAULT_REPLAY_CLICKHOUSE = `chdb://${join(STATE_DIR, 'replay', 'clickhouse')}`;

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { ConfigError, isValidDate, type Contract, type ContractsConfig } from '@cxg/engine';
 import { loadContractsConfig, readEndpoints } from '@cxg/platform';
-import { DatabaseInUseError, closeLedger, isMonth, openLedger, type ClickHouseClient } from '@cxg/accruals';
+import { DatabaseInUseError, closeLedger, isMonth, openLedger, type ClickHouseClient } from '@cxg/ledger';
 
 export const CLICKHOUSE_HELP = 'ClickHouse holding the ledger (chdb://<dir> or http(s)://user:pass@host:port/db); the default is CLICKHOUSE_URL';
 

@@ -1,9 +1,10 @@
+/** Test fixtures for the ledger and its users (`@cxg/ledger/testing`): a throw-away embedded ClickHouse, a config from YAML, events with defaults. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drainPending } from 'chdb';
 import { parseContractsConfig, type ContactEvent, type ContractsConfig, type CustomerEvent, type JourneySignal, type WebJourneyEvent } from '@cxg/engine';
-import { openLedger, type ClickHouseClient } from '../src/clickhouse.ts';
+import { openLedger, type ClickHouseClient } from './clickhouse.ts';
 
 /** A fresh embedded ClickHouse in its own temp directory (one per test file: one chdb dir per process). */
 export async function tempLedger(label: string): Promise<{ client: ClickHouseClient; url: string; close(): Promise<void> }> {

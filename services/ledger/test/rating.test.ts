@@ -8,7 +8,7 @@ import { insertFacts, insertSignals } from '../src/facts.ts';
 import { readLines, type StoredLine } from '../src/ledger.ts';
 import { rateRange } from '../src/rating.ts';
 import { VersionClock } from '../src/version.ts';
-import { config, contact, customer, journey, signal, tempLedger, utc } from './helpers.ts';
+import { config, contact, customer, journey, signal, tempLedger, utc } from '../src/testing.ts';
 
 const cfg = config(`
 timezone: Europe/Berlin

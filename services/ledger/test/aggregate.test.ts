@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, emptyKpiCounters, type InputEvent, type InputTopic } from '@cxg/engine';
 import { insertFacts, insertSignals } from '../src/facts.ts';
 import { loadDayFacts, type DayFacts } from '../src/aggregate.ts';
-import { config, contact, customer, journey, signal, tempLedger, utc } from './helpers.ts';
+import { config, contact, customer, journey, signal, tempLedger, utc } from '../src/testing.ts';
 
 const cfg = config(`
 timezone: Europe/Berlin
