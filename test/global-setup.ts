@@ -4,7 +4,7 @@
 // readEndpoints) and into vitest's provided context (inject('stackEnv')).
 // The stack stays up afterwards so the next run starts at once; `cxg stack down` stops it.
 import type { TestProject } from 'vitest/node';
-import { stackUp, type StackEnv } from '../services/cli/src/stack/index.ts';
+import { stackUp, type StackEnv } from '@cxg/stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { stackUp } from '../stack/index.ts';
+import { stackUp } from '@cxg/stack';
 import { benchDetector } from '../bench/detector.ts';
 
 export function register(program: Command): void {

@@ -1,6 +1,6 @@
 // `cxg stack up|down|status`: the local development and CI stack, from packages (no Docker).
 import type { Command } from 'commander';
-import { StackError, stackArtifacts, stackDown, stackStatus, stackUp, type ServiceStatus } from '../stack/index.ts';
+import { StackError, stackArtifacts, stackDown, stackStatus, stackUp, type ServiceStatus } from '@cxg/stack';
 
 const SERVICES_HELP = `
 Services and the variables that point at them (set a variable to use another port or an outside service):
@@ -16,7 +16,7 @@ Services and the variables that point at them (set a variable to use another por
 
 Needs: Java 17+ (Kafka), Java 21+ (Apicurio Registry; CXG_REGISTRY_JAVA_HOME picks one), Maven on the
 first run (downloads from Maven Central into \${XDG_CACHE_HOME:-~/.cache}/cx-gainshare), redis-server
-unless a Redis already answers. State, logs and pid files: <repo>/.cxg/stack. More: infra/stack/README.md`;
+unless a Redis already answers. State, logs and pid files: <repo>/.cxg/stack. More: tools/stack/README.md`;
 
 function fail(command: string, e: unknown): void {
   const msg = e instanceof StackError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);

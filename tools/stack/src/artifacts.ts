@@ -1,13 +1,17 @@
 // Downloads (once) and locates the stack's Java programs: Kafka's jars and Apicurio Registry's Quarkus
-// app, both from Maven Central through infra/stack/pom.xml, kept in the cache folder outside the repo.
+// app, both from Maven Central through this package's pom.xml, kept in the cache folder outside the repo.
 // A finished download is a directory that exists (written under a temporary name, then renamed), so a
 // warm start runs no Maven at all and an interrupted one leaves nothing half-done behind.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, findRepoRoot } from './env.ts';
+import { fileURLToPath } from 'node:url';
+import { cacheDir } from './env.ts';
 import { findMaven, HINTS } from './prereq.ts';
 import { StackError } from './proc.ts';
+
+/** The download-only Maven project beside this package's sources. */
+const POM = fileURLToPath(new URL('../pom.xml', import.meta.url));
 
 export const KAFKA_VERSION = '4.4.0';
 export const APICURIO_VERSION = '3.3.3';
@@ -67,7 +71,7 @@ export async function ensureArtifacts(need: { kafka: boolean; registry: boolean 
     '-q',
     '-Dstyle.color=never',
     '-f',
-    join(findRepoRoot(), 'infra', 'stack', 'pom.xml'),
+    POM,
     `-Dmaven.repo.local=${a.mavenRepo}`,
     `-Dkafka.version=${a.kafkaVersion}`,
     `-Dapicurio.version=${a.apicurioVersion}`,

@@ -37,7 +37,7 @@ export function kafkaPid(ctx: StackContext): number | undefined {
 
 function serverProperties(ctx: StackContext, data: string): string {
   const { kafka, kafkaController } = ctx.ports;
-  return `# Written by \`cxg stack up\` on every start (edits here are overwritten; see services/cli/src/stack/kafka.ts).
+  return `# Written by \`cxg stack up\` on every start (edits here are overwritten; see tools/stack/src/kafka.ts).
 # One node that is both broker and controller (KRaft), listening on loopback only.
 process.roles=broker,controller
 node.id=1
