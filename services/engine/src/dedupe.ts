@@ -81,6 +81,47 @@ export function judgeInOrder<E extends InputEvent>(records: readonly JudgeInput<
   });
 }
 
+/**
+ * How long a worker remembers accepted ids for duplicate judgement (`CX_DEDUPE_TTL_MS`): a
+ * duplicate arriving later than this is judged new (docs/decisions.md, "Duplicate memory").
+ */
+export const DEFAULT_DEDUPE_TTL_MS = 30 * 86_400_000;
+
+/** What a store knew, before the batch, of one record's own ids (fetched for the whole batch in one round trip). */
+export interface StoredMarkers {
+  /**
+   * Its event_id was accepted on its topic by an earlier delivery. A store that remembers where an
+   * id was accepted says false for a re-read of that very delivery (after a crash): it is not its
+   * own duplicate.
+   */
+  accepted: boolean;
+  /** The event_id that owns its contact_id, when the store knows one. */
+  contactOwner?: string | undefined;
+}
+
+export interface BatchRecord<E = InputEvent> extends JudgeInput<E> {
+  /** What the store knew of this record's ids; undefined when it knew nothing (or was not asked). */
+  stored?: StoredMarkers | undefined;
+}
+
+/**
+ * The workers' batch step: judges a batch in order against what the store knew before it plus
+ * what the batch itself accepted so far (an earlier record of the batch counts as known, as in
+ * `judgeInOrder`). Pure: the caller fetched `stored` before and persists the accepted records after.
+ */
+export function judgeBatch<E extends InputEvent>(records: readonly BatchRecord<E>[]): Verdict<E>[] {
+  const batch = new InMemoryDedupeStore();
+  return records.map(({ topic, validation, stored }) => {
+    // `judge` asks only about the record's own event_id and contact_id, which is what `stored` describes.
+    const verdict = judge(topic, validation, {
+      isAccepted: (t, id) => batch.isAccepted(t, id) || (stored?.accepted ?? false),
+      contactOwner: (cid) => batch.contactOwner(cid) ?? stored?.contactOwner,
+    });
+    if (verdict.result === 'accepted') batch.remember(topic, verdict.event);
+    return verdict;
+  });
+}
+
 /** What a batch needs looked up, so a Redis store can fetch it in one round trip. */
 export function dedupeLookupKeys(records: readonly JudgeInput[]): { eventIds: { topic: InputTopic; eventId: string }[]; contactIds: string[] } {
   const eventIds = new Map<string, { topic: InputTopic; eventId: string }>();

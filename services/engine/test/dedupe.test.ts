@@ -4,8 +4,10 @@ import {
   TOPICS,
   dedupeLookupKeys,
   judge,
+  judgeBatch,
   judgeInOrder,
   validateEvent,
+  type BatchRecord,
   type DedupeLookup,
   type JudgeInput,
 } from '../src/index.ts';
@@ -156,5 +158,45 @@ describe('batched lookups (the detector prefetches from Redis)', () => {
     overlay.clear();
     expect(overlay.isAccepted(C, 'n1')).toBe(false);
     expect(overlay.isAccepted(C, 'old')).toBe(true);
+  });
+});
+
+describe('judgeBatch (what the workers run per batch)', () => {
+  const verdicts = (records: BatchRecord[]) => judgeBatch(records).map((v) => (v.result === 'rejected' ? v.reason : v.result));
+
+  it('judges like judgeInOrder when the store knows nothing', () => {
+    const batch = [
+      input(C, contact({ event_id: 'e1', contact_id: 'c1' })),
+      input(C, contact({ event_id: 'e1', contact_id: 'c1' })),
+      input(C, contact({ event_id: 'e2', contact_id: 'c1' })),
+      input(C, contact({ event_id: 'e3', contact_id: 'c3', started_at: NOW + 2 * DAY })),
+      input(W, journey({ event_id: 'w1' })),
+    ];
+    expect(verdicts(batch)).toEqual(results(batch));
+  });
+
+  it('adds what the store knew of each record to what the batch accepted so far', () => {
+    const batch: BatchRecord[] = [
+      { ...input(C, contact({ event_id: 'old', contact_id: 'c-old' })), stored: { accepted: true, contactOwner: 'old' } },
+      { ...input(C, contact({ event_id: 'new', contact_id: 'c-old' })), stored: { accepted: false, contactOwner: 'old' } },
+      // a re-read of the accepted delivery itself: the store says not accepted, its contact_id is its own
+      { ...input(C, contact({ event_id: 'again', contact_id: 'c-again' })), stored: { accepted: false, contactOwner: 'again' } },
+      input(C, contact({ event_id: 'n1', contact_id: 'c-new' })),
+      { ...input(C, contact({ event_id: 'n2', contact_id: 'c-new' })), stored: { accepted: false } },
+      input(C, contact({ event_id: 'n1', contact_id: 'c-new' })),
+    ];
+    expect(verdicts(batch)).toEqual(['duplicate', 'duplicate_contact_id', 'accepted', 'accepted', 'duplicate_contact_id', 'duplicate']);
+  });
+
+  it('a record broken only by a timestamp rule gets duplicate_contact_id from the stored owner, not when its own id was accepted', () => {
+    const late = contact({ event_id: 'e9', contact_id: 'c-old', started_at: NOW + 2 * DAY });
+    expect(verdicts([{ ...input(C, late), stored: { accepted: false, contactOwner: 'old' } }])).toEqual(['duplicate_contact_id']);
+    expect(verdicts([{ ...input(C, late), stored: { accepted: true, contactOwner: 'old' } }])).toEqual(['timestamp_in_future']);
+  });
+
+  it('is pure: every call starts from what its records say', () => {
+    const batch = [input(W, journey({ event_id: 'w1' }))];
+    expect(verdicts(batch)).toEqual(['accepted']);
+    expect(verdicts(batch)).toEqual(['accepted']);
   });
 });
