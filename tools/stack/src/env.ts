@@ -1,9 +1,10 @@
-// The one place for the local stack's endpoints and their defaults. Every part of the product uses the
-// same variable names (ARCHITECTURE.md, "Configuration"); `cxg stack up` starts services exactly where
-// these values point, and returns them so callers (tests, `cxg run`) can export them.
+// The local stack's endpoints: the values of the endpoint variables, their defaults taken from
+// @cxg/platform (the one place that defines them, so a worker and the stack cannot disagree), moved by
+// CXG_*_PORT. `cxg stack up` starts services exactly where these values point, and returns them so
+// callers (tests, `cxg run`) can export them.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '@cxg/platform';
+import { CCOMPAT_PATH, defaultEndpoints, LOCAL_HOST, LOCAL_PORTS, REPO_ROOT, STATE_DIR } from '@cxg/platform/env';
 
 /** Resolved endpoint values, named like the environment variables that set them. */
 export interface StackEnv {
@@ -27,12 +28,11 @@ export interface StackPorts {
   redis: number;
 }
 
+/** The clients' ports come from @cxg/platform; the controller and health ports only the stack uses. */
 export const DEFAULT_PORTS: Readonly<StackPorts> = {
-  kafka: 9092,
+  ...LOCAL_PORTS,
   kafkaController: 9093,
-  registry: 8081,
   registryManagement: 9081,
-  redis: 6379,
 };
 
 /** Which variable changes which port: quoted in every "port in use" message. */
@@ -44,9 +44,11 @@ export const PORT_VARIABLES: Readonly<Record<keyof StackPorts, string>> = {
   redis: 'REDIS_URL (or CXG_REDIS_PORT)',
 };
 
-export const LOOPBACK = '127.0.0.1';
+export const LOOPBACK = LOCAL_HOST;
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-export const CCOMPAT_PATH = '/apis/ccompat/v7';
+export { CCOMPAT_PATH };
+/** The port a redis:// URL without one means (the scheme's default, not a setting of the stack). */
+const REDIS_SCHEME_PORT = 6379;
 
 /** The repository root (the package.json named cx-gainshare), as every module finds it. */
 export function findRepoRoot(): string {
@@ -64,7 +66,7 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 /**
  * The ports the local stack uses: CXG_*_PORT when set; else, for Kafka, the registry and Redis, the port
  * of KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL when that names this machine; else the defaults
- * (9092, 9093, 8081, 9081, 6379).
+ * (DEFAULT_PORTS).
  */
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
@@ -101,7 +103,7 @@ function localRedisPort(url: string | undefined): number | undefined {
   try {
     const u = new URL(url);
     if (u.protocol !== 'redis:' || !isLoopbackHost(u.hostname)) return undefined;
-    return Number(u.port || 6379);
+    return Number(u.port || REDIS_SCHEME_PORT);
   } catch {
     return undefined;
   }
@@ -112,19 +114,19 @@ function localRedisPort(url: string | undefined): number | undefined {
  * address (which follows CXG_*_PORT). CLICKHOUSE_URL defaults to embedded chdb under <repo>/.cxg.
  */
 export function stackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
-  const p = stackPorts(env);
+  const local = defaultEndpoints(stackPorts(env));
   const set = (name: keyof StackEnv): string | undefined => (env[name] ? env[name] : undefined);
   return {
-    KAFKA_BROKERS: set('KAFKA_BROKERS') ?? `${LOOPBACK}:${p.kafka}`,
-    SCHEMA_REGISTRY_URL: set('SCHEMA_REGISTRY_URL') ?? `http://${LOOPBACK}:${p.registry}${CCOMPAT_PATH}`,
-    REDIS_URL: set('REDIS_URL') ?? `redis://${LOOPBACK}:${p.redis}`,
-    CLICKHOUSE_URL: set('CLICKHOUSE_URL') ?? `chdb://${join(findRepoRoot(), '.cxg', 'clickhouse')}`,
+    KAFKA_BROKERS: set('KAFKA_BROKERS') ?? local.KAFKA_BROKERS,
+    SCHEMA_REGISTRY_URL: set('SCHEMA_REGISTRY_URL') ?? local.SCHEMA_REGISTRY_URL,
+    REDIS_URL: set('REDIS_URL') ?? local.REDIS_URL,
+    CLICKHOUSE_URL: set('CLICKHOUSE_URL') ?? local.CLICKHOUSE_URL,
   };
 }
 
 /** Where the local stack keeps its state: <repo>/.cxg/stack (ignored by git). */
 export function stateDir(): string {
-  return join(findRepoRoot(), '.cxg', 'stack');
+  return join(STATE_DIR, 'stack');
 }
 
 /** Download cache outside the repository: $CXG_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/cx-gainshare. */
@@ -164,7 +166,7 @@ export function redisTarget(url: string): { host: string; port: number; password
   const host = u.hostname.replace(/^\[|\]$/g, '') || LOOPBACK;
   const out: { host: string; port: number; password?: string; username?: string; tls: boolean } = {
     host,
-    port: Number(u.port || 6379),
+    port: Number(u.port || REDIS_SCHEME_PORT),
     tls: u.protocol === 'rediss:',
   };
   if (u.password) out.password = decodeURIComponent(u.password);

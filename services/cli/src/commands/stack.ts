@@ -1,15 +1,17 @@
 // `cxg stack up|down|status`: the local development and CI stack, from packages (no Docker).
 import type { Command } from 'commander';
-import { StackError, stackArtifacts, stackDown, stackStatus, stackUp, type ServiceStatus } from '@cxg/stack';
+import { DEFAULT_PORTS, stackEnv, StackError, stackArtifacts, stackDown, stackStatus, stackUp, type ServiceStatus } from '@cxg/stack';
 
+// the defaults, as @cxg/platform defines them (an empty environment: no variable set)
+const D = stackEnv({});
 const SERVICES_HELP = `
 Services and the variables that point at them (set a variable to use another port or an outside service):
-  kafka       KAFKA_BROKERS        127.0.0.1:9092  Apache Kafka 4.4 in KRaft mode, one node (controller on
-                                                   127.0.0.1:9093); ports: CXG_KAFKA_PORT, CXG_KAFKA_CONTROLLER_PORT
-  registry    SCHEMA_REGISTRY_URL  http://127.0.0.1:8081/apis/ccompat/v7  Apicurio Registry 3.3 (Confluent API),
+  kafka       KAFKA_BROKERS        ${D.KAFKA_BROKERS}  Apache Kafka 4.4 in KRaft mode, one node (controller on
+                                                   127.0.0.1:${DEFAULT_PORTS.kafkaController}); ports: CXG_KAFKA_PORT, CXG_KAFKA_CONTROLLER_PORT
+  registry    SCHEMA_REGISTRY_URL  ${D.SCHEMA_REGISTRY_URL}  Apicurio Registry 3.3 (Confluent API),
                                    global compatibility BACKWARD, schemas kept in an H2 file; ports:
-                                   CXG_REGISTRY_PORT, CXG_REGISTRY_MANAGEMENT_PORT (health, default 9081)
-  redis       REDIS_URL            redis://127.0.0.1:6379  reused when it answers PING, else redis-server
+                                   CXG_REGISTRY_PORT, CXG_REGISTRY_MANAGEMENT_PORT (health, default ${DEFAULT_PORTS.registryManagement})
+  redis       REDIS_URL            ${D.REDIS_URL}  reused when it answers PING, else redis-server
                                    is started (append-only file under .cxg/stack/redis)
   clickhouse  CLICKHOUSE_URL       chdb://<repo>/.cxg/clickhouse  embedded, nothing to start; an http(s)
                                    URL is checked with /ping
