@@ -1,4 +1,5 @@
 export * from './env.ts';
+export * from './settings.ts';
 export * from './logger.ts';
 export * from './serde.ts';
 export * from './kafka.ts';

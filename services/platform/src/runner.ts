@@ -51,6 +51,9 @@ export interface BatchHandler {
   onAssign?(assignment: Record<string, number[]>): void;
 }
 
+/** kafkajs's own default; a member killed without leaving holds its partitions this long. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+
 export interface RunnerOptions {
   kafka: Kafka;
   groupId: string;
@@ -69,6 +72,12 @@ export interface RunnerOptions {
    */
   dlqTopics?: readonly string[];
   tickMs?: number;
+  /**
+   * How long the group waits for a member that stopped heartbeating (a killed one holds its
+   * partitions that long): failover time against tolerance of long pauses. Default
+   * DEFAULT_SESSION_TIMEOUT_MS; the workers take it from CX_SESSION_TIMEOUT_MS (`readWorkerSettings`).
+   */
+  sessionTimeoutMs?: number;
   /**
    * With `onTick`: a partition counts as idle once this process's position on it has been at the log
    * end for this long (wall clock). Without it no partition is ever reported idle.
@@ -104,9 +113,7 @@ export class ConsumerRunner {
 
   async start(): Promise<void> {
     const { kafka, groupId, topics, handler, log } = this.opts;
-    // A member killed without leaving holds its partitions until the session times out;
-    // CX_SESSION_TIMEOUT_MS trades failover time against tolerance of long pauses.
-    const sessionTimeout = Number(process.env.CX_SESSION_TIMEOUT_MS ?? 30_000);
+    const sessionTimeout = this.opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     const consumer = kafka.consumer({
       groupId,
       partitionAssigners: [CoPartitionAssigner],
