@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { describeFailure } from './errors.ts';
 import * as bench from './commands/bench.ts';
 import * as config from './commands/config.ts';
 import * as demo from './commands/demo.ts';
@@ -15,9 +16,34 @@ import * as topics from './commands/topics.ts';
 const program = new Command('cxg')
   .description('cx-gainshare: repeat contacts, channel switches, quality KPIs and gainshare accruals from event streams')
   .showHelpAfterError()
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  .addHelpText(
+    'after',
+    `
+Errors and exit codes (each command's --help lists its own): 0 done; 1 invalid arguments, or a
+failure the command names; 2 the input, config or target cannot be used as given (an invalid or
+unreadable contracts YAML or events file, an embedded ClickHouse directory in use, a line that
+cannot be booked); 130 interrupted. An expected error is one line on stderr, \`cxg <command>:
+<message>\`; an unexpected one is one line too, exit 1, with the stack trace when LOG_LEVEL is
+debug or trace.`,
+  );
 
 // Each command lives in its own module under ./commands and registers itself here.
 for (const m of [demo, stack, topics, simulate, run, replay, statement, rerate, evidence, kpis, config, bench]) m.register(program);
 
-await program.parseAsync(process.argv);
+// Errors are handled here, once (errors.ts): one line `cxg <command>: <message>` on stderr and
+// process.exitCode, never process.exit, so the command's `finally` blocks have all run.
+let command = '';
+program.hook('preAction', (_program, action) => {
+  const names: string[] = [];
+  for (let c: Command | null = action; c !== null && c !== program; c = c.parent) names.unshift(c.name());
+  command = names.join(' ');
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const { text, exitCode } = describeFailure(command, err);
+  process.stderr.write(text);
+  process.exitCode = exitCode;
+}

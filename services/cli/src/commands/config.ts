@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, formatDuration, parseContractsConfig } from '@cxg/engine';
 import type { ConfigIssue, Contract, ContractsConfig, Decimal } from '@cxg/engine';
+import { CliError } from '../errors.ts';
 
 interface CheckOptions {
   json?: boolean;
@@ -74,8 +75,8 @@ function check(file: string, opts: CheckOptions): void {
     } else {
       process.stderr.write(`${err.message}\n${file}: INVALID, ${err.issues.length} error(s)\n`);
     }
-    process.exitCode = 2;
-    return;
+    // the report above is the command's output: main.ts adds nothing, only the exit code
+    throw new CliError(`${file}: INVALID, ${err.issues.length} error(s)`, 2, { cause: err, reported: true });
   }
   const summary = cfg.contracts.map(contractSummary);
   if (opts.json) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadContractsConfig, readEndpoints, STATE_DIR } from '@cxg/platform';
+import { CliError } from '../errors.ts';
 
 const cxg = fileURLToPath(new URL('../../bin/cxg.js', import.meta.url));
 
@@ -13,7 +14,8 @@ function step(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cxg, ...args], { stdio: 'inherit' });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cxg ${args[0]} exited with ${code}`))));
+    // the step printed its own error above; the demo stops there, exit 1
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new CliError(`cxg ${args[0]} exited with ${code}`, 1))));
   });
 }
 

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ChannelValues, LINE_TYPES, exactJson, type LineType } from '@cxg/engine';
+import { ChannelValues, LINE_TYPES, exactJson, isInValidity, type LineType } from '@cxg/engine';
 import { evidenceFor } from '@cxg/ledger';
-import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, orExit, positiveIntArg, withLedger } from '../replay/ledger-cli.ts';
+import { CliError } from '../errors.ts';
+import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, positiveIntArg, withLedger } from '../replay/ledger-cli.ts';
 
 interface EvidenceOptions {
   contract: string;
@@ -59,9 +60,11 @@ Exit codes: 0 printed; 1 invalid arguments; 2 unknown contract, a date outside v
 ledger unavailable.`,
     )
     .action(async (opts: EvidenceOptions) => {
-      const config = orExit('evidence', () => loadConfig(opts.config));
-      const contract = orExit('evidence', () => findContract(config, opts.contract));
-      await withLedger('evidence', opts.clickhouse, async (client) => {
+      const config = loadConfig(opts.config);
+      const contract = findContract(config, opts.contract);
+      // evidenceFor refuses such a date too (RangeError); checked here, it is exit 2 before the ledger is opened
+      if (!isInValidity(contract, opts.date)) throw new CliError(`${opts.date} is outside ${contract.id}'s validity ${contract.valid_from}..${contract.valid_to}`, 2);
+      await withLedger(opts.clickhouse, async (client) => {
         const ev = await evidenceFor(client, config, contract, opts.date, opts.line, { limit: opts.limit, ...(opts.channel ? { channel: opts.channel } : {}) });
         if (opts.json) {
           process.stdout.write(exactJson({ ...ev, lines: ev.lines.map((l) => ({ ...l, basis: JSON.parse(l.basis) as unknown })) }) + '\n');

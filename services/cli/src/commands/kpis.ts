@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { PROVIDER_KPIS, RATE_KPIS, WEB_KPIS, type KpiReading, type KpiWindow, type ProviderKpi, type WebKpi } from '@cxg/engine';
 import { readEndpoints } from '@cxg/platform';
 import { DEFAULT_KEY_PREFIX, connectKpiReader, kpisDocument, parseWindows, type KpisDocument } from '@cxg/kpi';
+import { CliError } from '../errors.ts';
 
 interface KpisOptions {
   provider?: string;
@@ -83,9 +84,7 @@ export function register(program: Command): void {
       try {
         connection = await connectKpiReader(readEndpoints().redisUrl, opts.prefix ?? process.env.CX_KPI_KEY_PREFIX ?? DEFAULT_KEY_PREFIX);
       } catch (err) {
-        process.stderr.write(`cxg kpis: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-        return;
+        throw new CliError((err as Error).message, 1, { cause: err });
       }
       try {
         const doc = kpisDocument(await connection.reader.read(windows), { windows, ...(opts.provider ? { provider: opts.provider } : {}) });

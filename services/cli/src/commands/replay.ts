@@ -2,11 +2,9 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import {
   ChannelValues,
-  ConfigError,
   DEFAULT_MAX_TIMELINE_ENTRIES,
   Decimal,
   LINE_TYPES,
-  LineRangeError,
   compareCodePoints,
   detectionSettingsOf,
   exactJson,
@@ -17,10 +15,10 @@ import {
   type ReplayResult,
 } from '@cxg/engine';
 import { loadContractsConfig, readEndpoints } from '@cxg/platform';
-import { DatabaseInUseError, formatCents, type ProviderMonth, type StoredLine } from '@cxg/ledger';
+import { formatCents, type ProviderMonth, type StoredLine } from '@cxg/ledger';
 import { progressBar } from '@cxg/simulator';
-import { readReplayFiles, UnreadableInputError } from '../replay/ndjson.ts';
-import { DEFAULT_REPLAY_CLICKHOUSE, ReplayTargetError, replayAccruals } from '../replay/accruals.ts';
+import { readReplayFiles, type ReadResult } from '../replay/ndjson.ts';
+import { DEFAULT_REPLAY_CLICKHOUSE, replayAccruals, type ReplayAccruals } from '../replay/accruals.ts';
 import { stepProgress } from '../replay/progress.ts';
 
 interface ReplayOptions {
@@ -170,42 +168,38 @@ lies beyond the signed 64-bit range of cents (the message names contract, day an
 A progress bar is drawn on stderr when it is a terminal.`,
     )
     .action(async (opts: ReplayOptions) => {
+      // An unreadable file, an invalid config, an unusable target and a LineRangeError (valid
+      // records whose rating cannot be booked, SPEC section 5: the input cannot be replayed as
+      // given) are exit 2 and one line, by main.ts's one mapping (errors.ts).
+      const config = loadContractsConfig(opts.config ?? readEndpoints().configFile);
+      let total = 0;
+      let done = 0;
+      const bar = progressBar({ fraction: () => (total === 0 ? 1 : done / total) }, 'replay');
+      let read: ReadResult;
       try {
-        const config = loadContractsConfig(opts.config ?? readEndpoints().configFile);
-        let total = 0;
-        let done = 0;
-        const bar = progressBar({ fraction: () => (total === 0 ? 1 : done / total) }, 'replay');
-        const { records, undecodable } = await readReplayFiles(opts.events, (read, size) => {
-          done = read;
+        read = await readReplayFiles(opts.events, (at, size) => {
+          done = at;
           total = size;
           bar.tick(4096);
         });
+      } finally {
         bar.stop();
-        const result = replay(records, { nowMs: Date.now(), settings: detectionSettingsOf(config.detection) });
-        if (result.timelineTruncated > 0) {
-          // The detector's cx_timeline_truncated_total: a customer flooded past the timeline's safety bound.
-          process.stderr.write(`cxg replay: warning: ${result.timelineTruncated} timeline entries dropped by the safety bound of ${DEFAULT_MAX_TIMELINE_ENTRIES} per customer (a flood); signals of the flooded customers may miss priors\n`);
-        }
-        const rating = stepProgress('rating');
-        const accruals = await replayAccruals(opts.clickhouse, config, result, (d, t, label) => rating.update(d, t, label));
-        rating.stop();
-        const doc = replayDocument(result, undecodable, accruals.lines, accruals.monthly);
-        if (opts.json) process.stdout.write(exactJson(doc) + '\n');
-        else printTables(doc, result.accepted.length, opts.clickhouse);
-      } catch (err) {
-        // LineRangeError: valid records whose rating cannot be booked (SPEC section 5) — like an
-        // invalid config, the input cannot be replayed as given, so it is exit 2 and one line.
-        if (
-          err instanceof UnreadableInputError ||
-          err instanceof ConfigError ||
-          err instanceof DatabaseInUseError ||
-          err instanceof ReplayTargetError ||
-          err instanceof LineRangeError
-        ) {
-          process.stderr.write(`cxg replay: ${(err as Error).message.split('\n').join('; ')}\n`);
-          process.exit(2);
-        }
-        throw err;
       }
+      const { records, undecodable } = read;
+      const result = replay(records, { nowMs: Date.now(), settings: detectionSettingsOf(config.detection) });
+      if (result.timelineTruncated > 0) {
+        // The detector's cx_timeline_truncated_total: a customer flooded past the timeline's safety bound.
+        process.stderr.write(`cxg replay: warning: ${result.timelineTruncated} timeline entries dropped by the safety bound of ${DEFAULT_MAX_TIMELINE_ENTRIES} per customer (a flood); signals of the flooded customers may miss priors\n`);
+      }
+      const rating = stepProgress('rating');
+      let accruals: ReplayAccruals;
+      try {
+        accruals = await replayAccruals(opts.clickhouse, config, result, (d, t, label) => rating.update(d, t, label));
+      } finally {
+        rating.stop();
+      }
+      const doc = replayDocument(result, undecodable, accruals.lines, accruals.monthly);
+      if (opts.json) process.stdout.write(exactJson(doc) + '\n');
+      else printTables(doc, result.accepted.length, opts.clickhouse);
     });
 }

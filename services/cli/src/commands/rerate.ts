@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
-import { formatCents, rateRange, readLines, readWatermark, type StoredLine } from '@cxg/ledger';
-import { CLICKHOUSE_HELP, UsageError, dateArg, defaultClickHouse, findContract, loadConfig, orExit, withLedger } from '../replay/ledger-cli.ts';
+import { formatCents, rateRange, readLines, readWatermark, type RateSummary, type StoredLine } from '@cxg/ledger';
+import { CliError } from '../errors.ts';
+import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, withLedger } from '../replay/ledger-cli.ts';
 import { stepProgress } from '../replay/progress.ts';
 
 interface RerateOptions {
@@ -69,27 +70,29 @@ Example:
   cxg rerate --contract c-prov-a-2026 --from 2026-10-01 --to 2026-10-31
 
 Exit codes: 0 done; 1 invalid arguments, or the ledger has no facts yet; 2 unknown contract, --from after --to,
-invalid config or ledger unavailable.`,
+invalid config, ledger unavailable, or a line that cannot be booked (its amount lies beyond the signed 64-bit
+range of cents; the message names contract, day and line).`,
     )
     .action(async (opts: RerateOptions) => {
-      const config: ContractsConfig = orExit('rerate', () => loadConfig(opts.config));
-      const contract = orExit('rerate', () => findContract(config, opts.contract));
-      if (opts.from > opts.to) orExit('rerate', () => { throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`); });
-      const code = await withLedger('rerate', opts.clickhouse, async (client) => {
+      const config: ContractsConfig = loadConfig(opts.config);
+      const contract = findContract(config, opts.contract);
+      if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, 2);
+      await withLedger(opts.clickhouse, async (client) => {
         const watermark = await readWatermark(client);
-        if (watermark === null) {
-          process.stderr.write(`cxg rerate: ${opts.clickhouse} holds no accepted facts yet (no watermark): nothing to rate\n`);
-          return 1;
-        }
+        if (watermark === null) throw new CliError(`${opts.clickhouse} holds no accepted facts yet (no watermark): nothing to rate`, 1);
         // Closed months are rated whole, so compare whole months.
         const window = { contractIds: [contract.id], from: `${monthOf(opts.from)}-01`, to: lastDayOfMonth(monthOf(opts.to)) };
         const before = await readLines(client, window);
         const bar = stepProgress('rerate');
         const started = performance.now();
-        const summary = await rateRange(client, config, [contract], opts.from, opts.to, watermark, {
-          onProgress: (done, total, chunk) => bar.update(done, total, chunk.month),
-        });
-        bar.stop();
+        let summary: RateSummary;
+        try {
+          summary = await rateRange(client, config, [contract], opts.from, opts.to, watermark, {
+            onProgress: (done, total, chunk) => bar.update(done, total, chunk.month),
+          });
+        } finally {
+          bar.stop();
+        }
         const seconds = (performance.now() - started) / 1000;
         const changes = ledgerChanges(before, await readLines(client, window));
         const delta = changes.reduce((s, c) => s + c.after_cents - (c.before_cents ?? 0n), 0n);
@@ -119,8 +122,6 @@ invalid config or ledger unavailable.`,
           }
           if (changes.length > 20) console.log(`  ... ${changes.length - 20} more (--json lists all)`);
         }
-        return 0;
       });
-      process.exitCode = code;
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger, exitOnSignals } from '@cxg/platform';
 import { startDetector } from '@cxg/detector';
+import { CliError } from '../errors.ts';
 
 const WORKERS = {
   detector: startDetector,
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nEndpoints come from the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, CLICKHOUSE_URL, CX_CONFIG, METRICS_PORT); see the README.')
     .action(async (worker: string) => {
       const names = worker === 'all' ? (Object.keys(WORKERS) as WorkerName[]) : [worker as WorkerName];
-      for (const n of names) if (!(n in WORKERS)) throw new Error(`unknown worker ${n}: expected ${Object.keys(WORKERS).join(', ')} or all`);
+      for (const n of names) if (!(n in WORKERS)) throw new CliError(`unknown worker ${n}: expected ${Object.keys(WORKERS).join(', ')} or all`, 1);
       const running = await Promise.all(names.map((n) => WORKERS[n]()));
       exitOnSignals(createLogger('cli'), async () => {
         await Promise.all(running.map((w) => w.stop()));

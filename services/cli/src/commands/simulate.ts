@@ -10,6 +10,7 @@ import {
   type RecordSink,
   type SimRun,
 } from '@cxg/simulator';
+import { CliError } from '../errors.ts';
 
 interface SimulateFlags {
   seed: number;
@@ -211,15 +212,12 @@ export function register(program: Command): void {
         const doc = summaryDocument(run, delivery, performance.now() - started);
         if (flags.json) process.stdout.write(JSON.stringify(doc) + '\n');
         else printSummary(doc);
-        if (controller.signal.aborted) process.exitCode = 130;
+        // the summary says how far it got (`interrupted`)
+        if (controller.signal.aborted) throw new CliError('interrupted', 130, { reported: true });
       } catch (err) {
-        if (controller.signal.aborted) {
-          process.stderr.write('cxg simulate: interrupted, no file written\n');
-          process.exitCode = 130;
-          return;
-        }
-        process.stderr.write(`cxg simulate: ${(err as Error).message}\n`);
-        process.exitCode = 1;
+        if (err instanceof CliError) throw err;
+        if (controller.signal.aborted) throw new CliError('interrupted, no file written', 130, { cause: err });
+        throw new CliError((err as Error).message, 1, { cause: err });
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { buildStatement, monthRange, readLines, rows, statementCsv, statementJsonText, statementText } from '@cxg/ledger';
+import { CliError } from '../errors.ts';
 import { CLICKHOUSE_HELP, defaultClickHouse, monthArg, withLedger } from '../replay/ledger-cli.ts';
 
 interface StatementOptions {
@@ -41,22 +42,17 @@ Examples:
 Exit codes: 0 printed; 1 invalid arguments, or no ledger lines for that contract and month; 2 ledger unavailable.`,
     )
     .action(async (opts: StatementOptions) => {
-      const code = await withLedger('statement', opts.clickhouse, async (client) => {
+      await withLedger(opts.clickhouse, async (client) => {
         const { from, to } = monthRange(opts.month);
         const lines = await readLines(client, { contractIds: [opts.contract], from, to });
         if (lines.length === 0) {
           const known = await rows<{ c: string }>(client, 'SELECT DISTINCT contract_id AS c FROM accrual_lines ORDER BY c');
-          process.stderr.write(
-            `cxg statement: no ledger lines for ${opts.contract} in ${opts.month} in ${opts.clickhouse} (contracts with lines: ${known.map((k) => k.c).join(', ') || 'none'})\n`,
-          );
-          return 1;
+          throw new CliError(`no ledger lines for ${opts.contract} in ${opts.month} in ${opts.clickhouse} (contracts with lines: ${known.map((k) => k.c).join(', ') || 'none'})`, 1);
         }
         const s = buildStatement(opts.contract, opts.month, lines, { includeZeroLines: opts.allLines ?? false });
         if (opts.format === 'json') process.stdout.write(statementJsonText(s) + '\n');
         else if (opts.format === 'csv') process.stdout.write(statementCsv(s));
         else process.stdout.write(statementText(s));
-        return 0;
       });
-      process.exitCode = code;
     });
 }

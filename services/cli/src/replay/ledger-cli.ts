@@ -1,8 +1,9 @@
-/** What the finance commands (statement, rerate, evidence) share: arguments, the ledger, errors. */
+/** What the finance commands (statement, rerate, evidence) share: arguments, the ledger. */
 import { InvalidArgumentError } from 'commander';
-import { ConfigError, isValidDate, type Contract, type ContractsConfig } from '@cxg/engine';
+import { isValidDate, type Contract, type ContractsConfig } from '@cxg/engine';
 import { loadContractsConfig, readEndpoints } from '@cxg/platform';
-import { DatabaseInUseError, closeLedger, isMonth, openLedger, type ClickHouseClient } from '@cxg/ledger';
+import { closeLedger, isMonth, openLedger, type ClickHouseClient } from '@cxg/ledger';
+import { CliError } from '../errors.ts';
 
 export const CLICKHOUSE_HELP = 'ClickHouse holding the ledger (chdb://<dir> or http(s)://user:pass@host:port/db); the default is CLICKHOUSE_URL';
 
@@ -22,11 +23,6 @@ export function positiveIntArg(raw: string): number {
   return n;
 }
 
-/** A usage problem the user can fix: printed as one line, exit 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 export function defaultClickHouse(): string {
   return readEndpoints().clickhouseUrl;
 }
@@ -37,36 +33,16 @@ export function loadConfig(file: string | undefined): ContractsConfig {
 
 export function findContract(config: ContractsConfig, id: string): Contract {
   const c = config.contracts.find((k) => k.id === id);
-  if (!c) throw new UsageError(`no contract ${id} in ${config.file} (contracts: ${config.contracts.map((k) => k.id).join(', ') || 'none'})`);
+  if (!c) throw new CliError(`no contract ${id} in ${config.file} (contracts: ${config.contracts.map((k) => k.id).join(', ') || 'none'})`, 2);
   return c;
 }
 
-/** Runs `fn` with the ledger open, closing it after; known failures become one line on stderr and exit 2. */
-export async function withLedger<T>(command: string, url: string, fn: (client: ClickHouseClient) => Promise<T>): Promise<T> {
-  let client: ClickHouseClient | null = null;
+/** Runs `fn` with the ledger open and closes it after, also when `fn` throws (main.ts reports the error). */
+export async function withLedger<T>(url: string, fn: (client: ClickHouseClient) => Promise<T>): Promise<T> {
+  const client = await openLedger(url);
   try {
-    client = await openLedger(url);
     return await fn(client);
-  } catch (err) {
-    if (err instanceof DatabaseInUseError || err instanceof UsageError || err instanceof ConfigError || err instanceof RangeError) {
-      process.stderr.write(`cxg ${command}: ${err.message.split('\n').join('; ')}\n`);
-      process.exit(2);
-    }
-    throw err;
   } finally {
-    if (client) await closeLedger(client, url);
-  }
-}
-
-/** Config errors before the ledger is opened: one line, exit 2. */
-export function orExit<T>(command: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(`cxg ${command}: ${err.message.split('\n').join('; ')}\n`);
-      process.exit(2);
-    }
-    throw err;
+    await closeLedger(client, url);
   }
 }
