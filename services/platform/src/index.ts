@@ -9,6 +9,7 @@ export * from './dlq.ts';
 export * from './metrics.ts';
 export * from './http.ts';
 export * from './redis.ts';
+export * from './scripts.ts';
 export * from './clickhouse.ts';
 export * from './migrate.ts';
 export * from './lifecycle.ts';
