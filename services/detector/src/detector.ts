@@ -1,11 +1,10 @@
 import {
-  InMemoryDedupeStore,
   InMemoryTimelineStore,
   ReorderBuffer,
   TOPICS,
   detectInOrder,
   eventTimeOf,
-  judge,
+  judgeBatch,
   orderKeyOf,
   priorOf,
   signalFor,
@@ -20,7 +19,7 @@ import {
   type WebJourneyEvent,
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, TopicPartition, TopicPartitionOffset } from '@cxg/platform';
-import { contactField, eventField, type MarkerQuery, type MarkerWrite, type RedisDetectorStore } from './store.ts';
+import { markerField } from './keys.ts';
 import type { DetectorMetrics } from './metrics.ts';
 
 type DetectorEvent = ContactEvent | WebJourneyEvent;
@@ -39,8 +38,37 @@ interface CachedTimeline {
   buffered: number;
 }
 
+export interface MarkerQuery {
+  customer: string;
+  topic: string;
+  eventId: string;
+  contactId: string | null;
+}
+
+/** What the store remembers of one record's ids: where its event_id was accepted, who owns its contact_id. */
+export interface Markers {
+  /** `<partition>:<offset>` of the accepted delivery with this event_id, or null. */
+  acceptedAt: string | null;
+  /** event_id that owns the contact_id, or null. */
+  contactOwner: string | null;
+}
+
+/** New duplicate markers of one customer (fields: `markerField`). */
+export interface MarkerWrite {
+  customer: string;
+  fields: Record<string, string>;
+}
+
+/** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
+export interface DetectorStore {
+  /** Markers for each query, in order, and the stored timeline (entry JSON, by ended_at) of each customer asked. */
+  read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string[]> }>;
+  /** Adds the markers and replaces each given customer's whole timeline (an empty one goes away). */
+  write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, ReadonlyArray<{ score: number; member: string }>>): Promise<void>;
+}
+
 export interface DetectorDeps {
-  store: RedisDetectorStore;
+  store: DetectorStore;
   /** Produces signals to cx.signals.v1 (acks=all) before offsets are committed. */
   emit(signals: readonly JourneySignal[]): Promise<void>;
   metrics: DetectorMetrics;
@@ -130,18 +158,20 @@ export class DetectorHandler implements BatchHandler {
     }
     const { markers, timelines } = await store.read(queries, [...toLoad]);
 
-    const batchAccepted = new InMemoryDedupeStore();
+    const position = (r: Consumed) => `${r.partition}:${r.offset}`;
+    const verdicts = judgeBatch(
+      judged.map(({ r, v }) => {
+        const q = queryOf.get(r);
+        const m = q === undefined ? undefined : markers[q];
+        // A marker at this very position is this delivery's own, from before a crash: not a duplicate.
+        return { topic, validation: v, stored: m && { accepted: m.acceptedAt != null && m.acceptedAt !== position(r), contactOwner: m.contactOwner ?? undefined } };
+      }),
+    );
     const markerWrites: MarkerWrite[] = [];
     const released: Released<Item>[] = [];
     const buffer = this.buffer(ctx.partition);
-    for (const { r, v } of judged) {
-      const q = queryOf.get(r);
-      const position = `${r.partition}:${r.offset}`;
-      const m = q === undefined ? undefined : markers[q];
-      const verdict = judge(topic, v, {
-        isAccepted: (t, id) => batchAccepted.isAccepted(t, id) || (m?.acceptedAt != null && m.acceptedAt !== position),
-        contactOwner: (cid) => batchAccepted.contactOwner(cid) ?? m?.contactOwner ?? undefined,
-      });
+    for (const [i, { r }] of judged.entries()) {
+      const verdict = verdicts[i]!;
       if (verdict.result === 'rejected') {
         ctx.reject(r, verdict.reason, verdict.message);
         continue;
@@ -149,14 +179,13 @@ export class DetectorHandler implements BatchHandler {
       metrics.events.inc({ topic, result: verdict.result });
       if (verdict.result === 'duplicate') continue;
       const event = verdict.event as DetectorEvent;
-      batchAccepted.remember(topic, event);
       if (event.customer_id === null) continue; // anonymous journeys never link: no detector effect
       const customer = event.customer_id;
       markerWrites.push({
         customer,
         fields: {
-          [eventField(topic, event.event_id)]: position,
-          ...('contact_id' in event ? { [contactField(event.contact_id)]: event.event_id } : {}),
+          [markerField.event(topic, event.event_id)]: position(r),
+          ...('contact_id' in event ? { [markerField.contactId(event.contact_id)]: event.event_id } : {}),
         },
       });
       this.retain(customer, timelines.get(customer));

@@ -1,4 +1,5 @@
 export * from './detector.ts';
+export * from './keys.ts';
 export * from './store.ts';
 export * from './metrics.ts';
 export * from './main.ts';

@@ -1,65 +1,48 @@
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { LuaScript, execPipeline, type ScriptArg, type ScriptCommand } from '@cxg/platform';
+import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from './detector.ts';
+import { DetectorKeys, markerField } from './keys.ts';
 
-/** Lua scripts live as .lua files beside this module and are loaded by name (BullMQ's way). */
-function lua(name: string): string {
-  return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
-}
-
-export const evKey = (customer: string) => `cx:ev:{${customer}}`;
-export const timelineKey = (customer: string) => `cx:tl:{${customer}}`;
-export const eventField = (topic: string, eventId: string) => `${topic}|${eventId}`;
-export const contactField = (contactId: string) => `cid|${contactId}`;
-
-export interface MarkerQuery {
-  customer: string;
-  topic: string;
-  eventId: string;
-  contactId: string | null;
-}
-
-/** What Redis remembers of one record's ids: where its event_id was accepted, who owns its contact_id. */
-export interface Markers {
-  /** `<partition>:<offset>` of the accepted delivery with this event_id, or null. */
-  acceptedAt: string | null;
-  /** event_id that owns the contact_id, or null. */
-  contactOwner: string | null;
-}
-
-export interface MarkerWrite {
-  customer: string;
-  fields: Record<string, string>;
-}
+type TimelineKeys = [timeline: string];
+/** TTL in ms, then score (ended_at), member (entry JSON) pairs; replies with the number of entries. */
+type TimelineArgs = [ttlMs: number, ...pairs: ScriptArg[]];
+const timelineReplace = new LuaScript<TimelineKeys, TimelineArgs, number>(new URL('./lua/timeline_replace-1.lua', import.meta.url));
 
 export interface StoreOptions {
   /** How long accepted event ids and contact ids are remembered for duplicate detection. */
   dedupeTtlMs: number;
   /** Timeline key TTL: longest window plus lateness and the 24 h record span, so idle customers cost nothing. */
   timelineTtlMs: number;
+  /** Key layout; default: the historic `cx:` keys. */
+  keys?: DetectorKeys;
 }
 
-type Exec = { exec(): Promise<Array<[Error | null, unknown]> | null> };
-type Scripted = { cxTimelineReplace(key: string, ttl: number, ...pairs: Array<string | number>): unknown };
-
 /**
- * The detector's Redis state: duplicate markers (hash `cx:ev:{c}`) and per-customer timelines
- * (sorted set `cx:tl:{c}`). Keys carry the customer as hash tag, so Redis Cluster works unchanged.
- * A batch costs one pipelined read and one pipelined write.
+ * The detector's Redis state: duplicate markers (a hash per customer) and per-customer timelines
+ * (a sorted set per customer), named by `DetectorKeys`. A batch costs one pipelined read and one
+ * pipelined write.
  */
-export class RedisDetectorStore {
+export class RedisDetectorStore implements DetectorStore {
+  private readonly keys: DetectorKeys;
+  private readonly replace: ScriptCommand<TimelineKeys, TimelineArgs, number>;
+
   constructor(
     private readonly redis: Redis,
     private readonly opts: StoreOptions,
   ) {
-    if (!('cxTimelineReplace' in redis)) redis.defineCommand('cxTimelineReplace', { numberOfKeys: 1, lua: lua('timeline_replace') });
+    this.keys = opts.keys ?? new DetectorKeys();
+    this.replace = timelineReplace.on(redis);
   }
 
   /** One round trip: markers for each query, timelines (entry JSON, by ended_at) for each customer. */
   async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string[]> }> {
+    const { keys } = this;
     const p = this.redis.pipeline();
-    for (const q of queries) p.hmget(evKey(q.customer), eventField(q.topic, q.eventId), q.contactId === null ? '-' : contactField(q.contactId));
-    for (const c of customers) p.zrange(timelineKey(c), 0, -1);
-    const res = unwrap(await (p as unknown as Exec).exec());
+    for (const q of queries) {
+      p.hmget(keys.markers(q.customer), markerField.event(q.topic, q.eventId), q.contactId === null ? '-' : markerField.contactId(q.contactId));
+    }
+    for (const c of customers) p.zrange(keys.timeline(c), 0, -1);
+    const res = await execPipeline(p);
     const markers = queries.map((_, i) => {
       const [acceptedAt, contactOwner] = res[i] as [string | null, string | null];
       return { acceptedAt, contactOwner };
@@ -71,22 +54,15 @@ export class RedisDetectorStore {
   /** One round trip: new duplicate markers, and whole timelines replaced atomically per customer. */
   async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, ReadonlyArray<{ score: number; member: string }>>): Promise<void> {
     if (markers.length === 0 && timelines.size === 0) return;
+    const { keys } = this;
     const p = this.redis.pipeline();
     for (const m of markers) {
-      p.hset(evKey(m.customer), m.fields);
-      p.pexpire(evKey(m.customer), this.opts.dedupeTtlMs);
+      p.hset(keys.markers(m.customer), m.fields);
+      p.pexpire(keys.markers(m.customer), this.opts.dedupeTtlMs);
     }
     for (const [customer, entries] of timelines) {
-      (p as unknown as Scripted).cxTimelineReplace(timelineKey(customer), this.opts.timelineTtlMs, ...entries.flatMap((e) => [e.score, e.member]));
+      this.replace.queue(p, [keys.timeline(customer)], [this.opts.timelineTtlMs, ...entries.flatMap((e) => [e.score, e.member])]);
     }
-    unwrap(await (p as unknown as Exec).exec());
+    await execPipeline(p);
   }
-}
-
-function unwrap(results: Array<[Error | null, unknown]> | null): unknown[] {
-  if (results === null) throw new Error('redis pipeline was discarded');
-  return results.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
 }

@@ -1,0 +1,30 @@
+/**
+ * Redis key layout of the detector. Every key of one customer carries the customer as its hash tag
+ * `{<customer>}`, so Redis Cluster works unchanged and one Lua call may touch them together.
+ * The default prefix gives the keys their historic names `cx:ev:{c}` and `cx:tl:{c}`.
+ */
+import { WORKER_DEFAULTS } from '@cxg/platform';
+
+export const DEFAULT_DETECTOR_KEY_PREFIX: string = WORKER_DEFAULTS.detector.keyPrefix;
+
+export class DetectorKeys {
+  constructor(readonly prefix: string = DEFAULT_DETECTOR_KEY_PREFIX) {}
+
+  /** Hash of a customer's duplicate markers (fields: `markerField`). */
+  markers(customer: string): string {
+    return `${this.prefix}ev:{${customer}}`;
+  }
+
+  /** Sorted set of a customer's timeline entries, by ended_at. */
+  timeline(customer: string): string {
+    return `${this.prefix}tl:{${customer}}`;
+  }
+}
+
+/** Fields of a customer's marker hash. */
+export const markerField = {
+  /** → `<partition>:<offset>` of the delivery that was accepted with this event_id. */
+  event: (topic: string, eventId: string) => `${topic}|${eventId}`,
+  /** → the event_id that owns this contact_id. */
+  contactId: (contactId: string) => `cid|${contactId}`,
+};
