@@ -130,6 +130,20 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Pro
 
 /** Best effort: "pid 123 (java)" for whoever listens on a TCP port, from /proc (Linux, same user or root). */
 export function portOwner(port: number): string | undefined {
+  const pid = listenerPid(port);
+  if (pid === undefined) return undefined;
+  const argv = cmdline(pid) ?? [];
+  return `pid ${pid} (${argv[0] ? argv[0].split('/').pop() : '?'})`;
+}
+
+/** "port N (what) is already in use by ... that `cxg stack` did not start", with the variable that moves it. */
+export function portTaken(port: number, what: string, variable: string): StackError {
+  const owner = portOwner(port);
+  return new StackError(`port ${port} (${what}) is already in use by ${owner ?? 'another process'} that \`cxg stack\` did not start; stop it, or set ${variable} to use another port`);
+}
+
+/** Best effort: the pid that listens on a TCP port, from /proc (Linux, same user or root). */
+export function listenerPid(port: number): number | undefined {
   try {
     const inodes = new Set<string>();
     for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -158,11 +172,7 @@ export function portOwner(port: number): string | undefined {
           continue;
         }
         const m = /^socket:\[(\d+)\]$/.exec(link);
-        if (m && inodes.has(m[1]!)) {
-          const argv = cmdline(Number(entry)) ?? [];
-          const name = argv[0] ? argv[0].split('/').pop() : '?';
-          return `pid ${entry} (${name})`;
-        }
+        if (m && inodes.has(m[1]!)) return Number(entry);
       }
     }
   } catch {

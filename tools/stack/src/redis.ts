@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { PORT_VARIABLES, redisTarget } from './env.ts';
 import { findRedisServer, HINTS } from './prereq.ts';
-import { ownedPid, portOpen, portOwner, portsChanged, readPid, removePidFiles, sleep, StackError, tail, terminate, writePorts } from './proc.ts';
+import { ownedPid, portOpen, portOwner, portsChanged, readPid, sleep, StackError, tail, writePorts } from './proc.ts';
+import { stopOwned } from './service.ts';
 import type { ServiceStatus, StackContext } from './types.ts';
 
 export function redisPaths(ctx: Pick<StackContext, 'state' | 'logs'>) {
@@ -129,11 +130,5 @@ export async function redisUp(ctx: StackContext): Promise<'reused' | 'running' |
 }
 
 export async function redisDown(ctx: StackContext): Promise<'stopped' | 'killed' | 'not ours'> {
-  const pid = ctx.managed.redis ? redisPid(ctx) : undefined;
-  if (pid === undefined) return 'not ours';
-  ctx.log(`redis: stopping pid ${pid} (started by cxg stack)`);
-  const how = await terminate(pid, 15_000);
-  ctx.log(`redis: ${how}`);
-  removePidFiles(redisPaths(ctx).pidFile);
-  return how;
+  return stopOwned(ctx, 'redis', ctx.managed.redis ? redisPid(ctx) : undefined, redisPaths(ctx).pidFile, 15_000);
 }
