@@ -45,7 +45,7 @@ export class CliError extends Error {
 const exitTwo = [ConfigError, UnreadableInputError, DatabaseInUseError, ReplayTargetError, LineRangeError] as const;
 
 /** The CliError an error stands for, or null when it is unexpected. */
-export function cliErrorOf(err: unknown): CliError | null {
+function cliErrorOf(err: unknown): CliError | null {
   if (err instanceof CliError) return err;
   if (exitTwo.some((type) => err instanceof type)) return new CliError((err as Error).message, 2, { cause: err });
   return null;

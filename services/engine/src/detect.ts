@@ -141,7 +141,7 @@ export function selectPrior(contact: ContactEvent, entries: readonly TimelineEnt
 }
 
 /** Deterministic from B's event_id alone, so a re-run or a re-read produces the same id. */
-export function signalIdOf(contactEventId: string): string {
+function signalIdOf(contactEventId: string): string {
   return `sig:${contactEventId}`;
 }
 

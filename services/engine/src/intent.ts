@@ -1,5 +1,5 @@
 /** Intent codes (SPEC section 1): lowercase dotted, e.g. `billing.invoice_question`. */
-export const INTENT_PATTERN = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
+const INTENT_PATTERN = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
 export function isIntent(code: string): boolean {
   return INTENT_PATTERN.test(code);

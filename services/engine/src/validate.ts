@@ -65,9 +65,9 @@ export type EventOfTopic<T extends InputTopic> = T extends typeof TOPICS.contact
     ? WebJourneyEvent
     : CustomerEvent;
 
-export const MAX_STRING_LENGTH = 256;
+const MAX_STRING_LENGTH = 256;
 export const MAX_SPAN_MS = 24 * 60 * 60 * 1000;
-export const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
+const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 /** 2000-01-01T00:00:00Z. */
 export const MIN_TIMESTAMP_MS = 946_684_800_000;
 /** `provider_id` of the aggregate rows (all providers together): never a provider of an event. */

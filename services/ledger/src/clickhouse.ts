@@ -8,10 +8,10 @@ import { createClickHouse, migrate, REPO_ROOT } from '@cxg/platform';
 
 export type { ClickHouseClient };
 
-export const MIGRATIONS_DIR = join(REPO_ROOT, 'infra/clickhouse/migrations');
+const MIGRATIONS_DIR = join(REPO_ROOT, 'infra/clickhouse/migrations');
 
 /** The chdb directory of a `chdb://` URL, else null. */
-export function chdbPath(url: string): string | null {
+function chdbPath(url: string): string | null {
   return url.startsWith('chdb://') ? decodeURIComponent(url.slice('chdb://'.length)) : null;
 }
 

@@ -12,7 +12,7 @@ export interface AcceptedFact {
   source: string;
 }
 
-export const FACT_TABLES = {
+const FACT_TABLES = {
   [TOPICS.contacts]: 'contacts',
   [TOPICS.web]: 'journeys',
   [TOPICS.customers]: 'customer_events',

@@ -50,7 +50,7 @@ const withStatus = (contract: Contract, lines: AccrualLine[], watermarkMs: numbe
   lines.map((l) => ({ ...l, status: accrualStatus(contract, l.date, watermarkMs, latenessMs) }));
 
 /** Rates one chunk and writes its lines under one version taken before reading the facts. */
-export async function rateChunk(
+async function rateChunk(
   client: ClickHouseClient,
   config: ContractsConfig,
   chunk: RatingChunk,

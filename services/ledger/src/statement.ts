@@ -57,7 +57,7 @@ const typeRank = (t: string) => {
 const channelRank = (c: string | null) => (c === null ? -1 : (ChannelValues as readonly string[]).indexOf(c));
 
 /** Statement order: date, then the SPEC's line order, then channel order. */
-export function compareLines(a: Pick<StatementLine, 'date' | 'line_type' | 'channel'>, b: Pick<StatementLine, 'date' | 'line_type' | 'channel'>): number {
+function compareLines(a: Pick<StatementLine, 'date' | 'line_type' | 'channel'>, b: Pick<StatementLine, 'date' | 'line_type' | 'channel'>): number {
   return compareCodePoints(a.date, b.date) || typeRank(a.line_type) - typeRank(b.line_type) || channelRank(a.channel) - channelRank(b.channel);
 }
 

@@ -61,7 +61,7 @@ const typeHook = (schema: avro.Schema): avro.Type | undefined =>
   schema === 'long' || (typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long') ? SAFE_LONG : undefined;
 
 /** The avsc type of a schema as this process reads and writes it (exact longs, see SAFE_LONG). */
-export function avroType(schema: avro.Schema): avro.Type {
+function avroType(schema: avro.Schema): avro.Type {
   return avro.Type.forSchema(schema, { typeHook });
 }
 

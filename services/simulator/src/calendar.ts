@@ -4,7 +4,7 @@ import { HOUR_WEIGHTS, TIME, WEEKDAY_FACTORS } from './params.ts';
 import { at, Weighted, type Rng } from './rng.ts';
 
 /** Offset of `timeZone` from UTC at `atMs`, in ms (positive east of Greenwich). */
-export function zoneOffsetMs(timeZone: string, atMs: number): number {
+function zoneOffsetMs(timeZone: string, atMs: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',

@@ -11,7 +11,7 @@ interface CheckOptions {
 const pct = (share: Decimal): string => `${share.mul(100).toString()}%`;
 
 /** One line per contract: what it pays for, so a reviewer sees a missing block at a glance. */
-export function contractSummary(c: Contract): string {
+function contractSummary(c: Contract): string {
   const parts: string[] = [`${c.id}  ${c.provider_id}  ${c.valid_from}..${c.valid_to}  ${c.currency}  ${c.timezone}`];
   parts.push(c.scope ? `scope ${c.scope.intent_families.join(',')}` : 'no scope');
   const t = c.transactional;
@@ -48,7 +48,7 @@ export function contractSummary(c: Contract): string {
   return parts.join(' | ');
 }
 
-export function configSummary(cfg: ContractsConfig): string {
+function configSummary(cfg: ContractsConfig): string {
   const d = cfg.detection;
   return (
     `${cfg.contracts.length} contract(s), timezone ${cfg.timezone}; detection: repeat ${formatDuration(d.repeat_window_ms)}, ` +

@@ -36,7 +36,7 @@ function format(kpi: string, r: KpiReading): string {
 }
 
 /** One table of providers (rows) × KPIs, one of journey families × web KPIs, per window. */
-export function renderKpis(doc: KpisDocument): string {
+function renderKpis(doc: KpisDocument): string {
   const out: string[] = [];
   for (const [window, table] of Object.entries(doc.windows) as [KpiWindow, NonNullable<KpisDocument['windows'][KpiWindow]>][]) {
     out.push(`${window} window ending ${doc.watermark_iso ?? '-'} (event time); value over n = sample`);

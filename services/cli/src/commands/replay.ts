@@ -36,7 +36,7 @@ const channelRank = (c: string | null) => (c === null ? -1 : (ChannelValues as r
  * section 5 allows it). `quantity` is a JsonNumber and `amount_cents` a bigint: print the document
  * with `exactJson`, which writes both as JSON numbers with every digit.
  */
-export function accrualsDocument(lines: readonly StoredLine[]) {
+function accrualsDocument(lines: readonly StoredLine[]) {
   return lines
     .filter((l) => l.amount_cents !== 0n || !Decimal.fromDecimalString(l.quantity).isZero())
     .sort(
@@ -56,7 +56,7 @@ export function accrualsDocument(lines: readonly StoredLine[]) {
 }
 
 /** SPEC section 6 monthly_kpis: the engine's kpiValues over each provider's month counters. */
-export function monthlyKpisDocument(months: readonly ProviderMonth[]) {
+function monthlyKpisDocument(months: readonly ProviderMonth[]) {
   return months.map((m) => {
     const v = kpiValues(m.counters);
     return {
@@ -75,7 +75,7 @@ export function monthlyKpisDocument(months: readonly ProviderMonth[]) {
 }
 
 /** The SPEC section 6 JSON document, fields in the order of its example. */
-export function replayDocument(result: ReplayResult, undecodable: ReplayRejection[], lines: readonly StoredLine[] = [], months: readonly ProviderMonth[] = []) {
+function replayDocument(result: ReplayResult, undecodable: ReplayRejection[], lines: readonly StoredLine[] = [], months: readonly ProviderMonth[] = []) {
   const rejected = [...result.rejected, ...undecodable].sort((a, b) => a.line - b.line);
   return {
     signals: result.signals.map((s) => ({

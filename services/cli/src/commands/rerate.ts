@@ -25,7 +25,7 @@ interface Change {
 }
 
 /** Lines that are new or differ in amount, quantity, status or basis (the version always differs). */
-export function ledgerChanges(before: readonly StoredLine[], after: readonly StoredLine[]): Change[] {
+function ledgerChanges(before: readonly StoredLine[], after: readonly StoredLine[]): Change[] {
   const old = new Map(before.map((l) => [l.accrual_id, l]));
   const out: Change[] = [];
   for (const l of after) {

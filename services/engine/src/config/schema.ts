@@ -25,7 +25,7 @@ export const CONTRACT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const FAMILY_RE = /^[a-z0-9_]+$/;
 const CURRENCY_RE = /^[A-Z]{3}$/;
 
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v instanceof NumLit) return v.source;
   if (v === null) return 'an empty value';
   if (v === undefined) return 'nothing';
@@ -225,7 +225,7 @@ const family = str.refine((s) => FAMILY_RE.test(s), {
   error: (iss) => `must be an intent family, lowercase [a-z0-9_] without dots (got ${describeValue(iss.input)})`,
 });
 
-export const detectionSchema = strict({
+const detectionSchema = strict({
   repeat_window: duration(true).optional(),
   switch_window: duration(true).optional(),
   switch_outcomes: uniqueList(enumOf(JourneyOutcomeValues), { nonEmpty: true }).optional(),

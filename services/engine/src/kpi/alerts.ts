@@ -22,16 +22,16 @@ export interface AlertMemory {
   seq: number;
 }
 
-export const INITIAL_ALERT_MEMORY: Readonly<AlertMemory> = Object.freeze({ state: 'OK', seq: 0 });
+const INITIAL_ALERT_MEMORY: Readonly<AlertMemory> = Object.freeze({ state: 'OK', seq: 0 });
 
 export type Transition = 'BREACHED' | 'RECOVERED';
 
-export function violates(t: Pick<KpiThreshold, 'min' | 'max'>, value: Decimal): boolean {
+function violates(t: Pick<KpiThreshold, 'min' | 'max'>, value: Decimal): boolean {
   return (t.min !== null && value.lt(t.min)) || (t.max !== null && value.gt(t.max));
 }
 
 /** Inside the bound with room to spare: value ≥ min + margin, value ≤ max − margin. */
-export function clears(t: Pick<KpiThreshold, 'min' | 'max' | 'clear_margin'>, value: Decimal): boolean {
+function clears(t: Pick<KpiThreshold, 'min' | 'max' | 'clear_margin'>, value: Decimal): boolean {
   return (t.min === null || value.gte(t.min.add(t.clear_margin))) && (t.max === null || value.lte(t.max.sub(t.clear_margin)));
 }
 
@@ -42,7 +42,7 @@ export function nextTransition(t: KpiThreshold, state: AlertStatus, value: Decim
   return clears(t, value) ? 'RECOVERED' : null;
 }
 
-export function alertKey(contractId: string, providerId: string, kpi: ProviderKpi, window: KpiWindow): string {
+function alertKey(contractId: string, providerId: string, kpi: ProviderKpi, window: KpiWindow): string {
   return `${contractId}|${providerId}|${kpi}|${window}`;
 }
 

@@ -14,10 +14,6 @@ export const GRANULARITIES: readonly Granularity[] = ['m', 'h'];
 export const KPI_WINDOWS = THRESHOLD_WINDOWS;
 export type KpiWindow = ThresholdWindow;
 
-export function isKpiWindow(w: string): w is KpiWindow {
-  return (KPI_WINDOWS as readonly string[]).includes(w);
-}
-
 const SIZE_MS: Record<Granularity, number> = { m: MINUTE_MS, h: HOUR_MS };
 
 export function bucketOf(granularity: Granularity, eventTimeMs: number): number {

@@ -57,7 +57,7 @@ export function bucketDeltas(increments: Iterable<KpiIncrement>): BucketDelta[] 
   return [...byBucket.values()].sort((a, b) => a.granularity.localeCompare(b.granularity) || a.bucket - b.bucket);
 }
 
-export function emptyWebKpiCounters(): WebKpiCounters {
+function emptyWebKpiCounters(): WebKpiCounters {
   return { journeys: 0, completed: 0, identified_switch_outcome_journeys: 0, switches: 0 };
 }
 

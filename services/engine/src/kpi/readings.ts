@@ -20,7 +20,7 @@ export const KPI_SAMPLE: Readonly<Record<ProviderKpi, KpiCounterName>> = {
   sales_per_contact_cents: 'answered',
 };
 
-export const WEB_KPI_SAMPLE: Readonly<Record<WebKpi, WebCounterName>> = {
+const WEB_KPI_SAMPLE: Readonly<Record<WebKpi, WebCounterName>> = {
   self_service_success_rate: 'journeys',
   web_to_phone_rate: 'identified_switch_outcome_journeys',
 };
@@ -40,7 +40,7 @@ export function providerReadings(c: KpiCounters): Record<ProviderKpi, KpiReading
   return out;
 }
 
-export function webReadings(c: WebKpiCounters): Record<WebKpi, KpiReading> {
+function webReadings(c: WebKpiCounters): Record<WebKpi, KpiReading> {
   const values = webKpiValues(c);
   const out = {} as Record<WebKpi, KpiReading>;
   for (const k of WEB_KPIS) out[k] = { value: values[k], sample: count(c[WEB_KPI_SAMPLE[k]], WEB_KPI_SAMPLE[k]) };
@@ -53,7 +53,7 @@ export interface KpiTable {
 }
 
 /** `all` first, then by name, so tables and JSON read the same on every run. */
-export function sortedKeys(keys: Iterable<string>): string[] {
+function sortedKeys(keys: Iterable<string>): string[] {
   return [...keys].sort((a, b) => (a === ALL ? -1 : b === ALL ? 1 : a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -51,11 +51,6 @@ export function daysInMonth(month: string): number {
   return new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
 }
 
-export function firstDayOfMonth(month: string): string {
-  daysInMonth(month);
-  return `${month}-01`;
-}
-
 export function lastDayOfMonth(month: string): string {
   return `${month}-${String(daysInMonth(month)).padStart(2, '0')}`;
 }

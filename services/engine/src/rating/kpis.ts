@@ -141,7 +141,7 @@ export function kpiValues(c: KpiCounters): KpiValues<ProviderKpi, number> {
   return toNumbers(kpiExact(c));
 }
 
-export function webKpiExact(c: WebKpiCounters): KpiValues<WebKpi, Decimal> {
+function webKpiExact(c: WebKpiCounters): KpiValues<WebKpi, Decimal> {
   return {
     self_service_success_rate: ratio(toCount(c.completed, 'completed'), toCount(c.journeys, 'journeys')),
     web_to_phone_rate: ratio(
