@@ -1,13 +1,15 @@
 import type { Redis } from 'ioredis';
 import { activeThresholds, evaluateAlerts, type AlertMemory, type Contract, type KpiAlert } from '@cxg/engine';
-import type { Logger } from '@cxg/platform';
+import { LuaScript, type Logger, type ScriptCommand } from '@cxg/platform';
 import type { KpiKeys } from './keys.ts';
-import { lua } from './lua.ts';
 import type { KpiMetrics } from './metrics.ts';
 import type { WindowCounters } from './reader.ts';
 import type { AlertWebhook } from './webhook.ts';
 
-type Scripted = { cxKpiAlertSet(key: string, field: string, expected: string, next: string): Promise<number> };
+type AlertSetKeys = [alerts: string];
+type AlertSetArgs = [field: string, expected: string, next: string];
+/** Replies 1 when stored, 0 when someone moved the alert since it was read. */
+const alertSet = new LuaScript<AlertSetKeys, AlertSetArgs, number>(new URL('./lua/alert_set-1.lua', import.meta.url));
 
 const encode = (m: AlertMemory): string => `${m.state}|${m.seq}`;
 
@@ -18,11 +20,13 @@ function decode(text: string): AlertMemory | undefined {
 
 /** Alert state per (contract, provider, KPI, window) in one Redis hash: it survives restarts. */
 export class AlertStore {
+  private readonly compareAndSet: ScriptCommand<AlertSetKeys, AlertSetArgs, number>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KpiKeys,
   ) {
-    if (!('cxKpiAlertSet' in redis)) redis.defineCommand('cxKpiAlertSet', { numberOfKeys: 1, lua: lua('alert_set') });
+    this.compareAndSet = alertSet.on(redis);
   }
 
   async memory(): Promise<Map<string, AlertMemory>> {
@@ -38,7 +42,7 @@ export class AlertStore {
   /** Compare-and-set; false when someone else stored a transition since `previous` was read. */
   async set(key: string, previous: AlertMemory | undefined, next: AlertMemory): Promise<boolean> {
     const expected = previous === undefined || previous.seq === 0 ? '' : encode(previous);
-    return (await (this.redis as unknown as Scripted).cxKpiAlertSet(this.keys.alerts(), key, expected, encode(next))) === 1;
+    return (await this.compareAndSet.call([this.keys.alerts()], [key, expected, encode(next)])) === 1;
   }
 }
 

@@ -2,25 +2,58 @@ import {
   TOPICS,
   bucketDeltas,
   incrementsOf,
-  judge,
+  judgeBatch,
   kpiEventTime,
   validateEvent,
+  type BucketDelta,
   type ContactEvent,
-  type DedupeLookup,
   type InputTopic,
   type JourneySignal,
   type KpiEvent,
   type KpiSettings,
+  type StoredMarkers,
   type ValidationResult,
   type WebJourneyEvent,
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, Logger, PipelineMetrics } from '@cxg/platform';
 import { markerField } from './keys.ts';
-import type { RedisKpiStore } from './store.ts';
 import { INPUT_ROLES, type InputRole, type KpiTopics } from './topics.ts';
 
+/** What one batch needs to know before it is judged. */
+export interface BatchState {
+  /** Last offset of this topic-partition whose effects are in Redis; null before the first batch. */
+  applied: string | null;
+  /** The partition's watermark before this batch (greatest applied event time), null when empty. */
+  watermarkMs: number | null;
+  /** Duplicate markers found for the asked fields (event ids, signal ids, contact ids → owner event id). */
+  markers: Map<string, string>;
+}
+
+export interface BatchEffects {
+  partition: number;
+  topic: string;
+  /** The applied offset the lookups were read against (compare-and-set). */
+  expectedApplied: string | null;
+  /** The batch's last offset. */
+  applied: string;
+  /** Greatest event time of the batch's accepted records, null when none was accepted. */
+  watermarkMs: number | null;
+  markers: ReadonlyMap<string, string>;
+  deltas: readonly BucketDelta[];
+  /** Wall clock: decides the day key the markers go to. */
+  nowMs: number;
+}
+
+/** What the handler needs of a partition's state (the worker's is `RedisKpiStore`): a batch reads once and applies once. */
+export interface KpiStore {
+  /** The applied offset of this topic-partition, the partition's watermark and the asked duplicate markers. */
+  read(partition: number, topic: string, fields: readonly string[], nowMs: number): Promise<BatchState>;
+  /** Applies a batch atomically; false when the applied offset moved since `read` (nothing changed). */
+  apply(effects: BatchEffects): Promise<boolean>;
+}
+
 export interface KpiHandlerDeps {
-  store: RedisKpiStore;
+  store: KpiStore;
   topics: KpiTopics;
   settings: KpiSettings;
   /** Events older than the partition watermark minus this are counted as late (still applied). */
@@ -41,6 +74,23 @@ interface Rejection {
   record: Consumed;
   reason: string;
   message: string;
+}
+
+/** What a batch's records add once judged. */
+interface Judged {
+  accepted: KpiEvent[];
+  /** Duplicate markers of the accepted records (field → '1', or the owner event_id of a contact_id). */
+  markers: Map<string, string>;
+  rejected: Rejection[];
+  duplicates: number;
+}
+
+/** What the store's markers say of one contact's or journey's own ids. */
+function storedMarkers(topic: InputTopic, validation: ValidationResult<ContactEvent | WebJourneyEvent>, known: ReadonlyMap<string, string>): StoredMarkers | undefined {
+  const event = validation.event;
+  if (event === undefined) return undefined;
+  if (topic === TOPICS.web) return { accepted: known.has(markerField.journey(event.event_id)) };
+  return { accepted: known.has(markerField.contact(event.event_id)), contactOwner: known.get(markerField.contactId((event as ContactEvent).contact_id)) };
 }
 
 /**
@@ -87,6 +137,44 @@ export class KpiHandler implements BatchHandler {
     return [markerField.contact(event.event_id), markerField.contactId((event as ContactEvent).contact_id)];
   }
 
+  /**
+   * Judges the records not yet applied against the markers the store knew: signals by signal_id
+   * (the detector may re-emit one after a crash), contacts and journeys by the engine's rules.
+   * Returns what they add: accepted events and the markers that remember them.
+   */
+  private judge(pending: ReadonlyArray<{ r: Consumed; p: Parsed }>, known: ReadonlyMap<string, string>): Judged {
+    const out: Judged = { accepted: [], markers: new Map(), rejected: [], duplicates: 0 };
+    const events: Array<{ r: Consumed; topic: InputTopic; validation: ValidationResult<ContactEvent | WebJourneyEvent> }> = [];
+    for (const { r, p } of pending) {
+      if (p.role !== 'signals') {
+        events.push({ r, topic: p.role === 'contacts' ? TOPICS.contacts : TOPICS.web, validation: p.validation });
+        continue;
+      }
+      const f = markerField.signal(p.signal.signal_id);
+      if (known.has(f) || out.markers.has(f)) out.duplicates++;
+      else {
+        out.markers.set(f, '1');
+        out.accepted.push({ kind: 'signal', event: p.signal });
+      }
+    }
+    const verdicts = judgeBatch(events.map(({ topic, validation }) => ({ topic, validation, stored: storedMarkers(topic, validation, known) })));
+    verdicts.forEach((verdict, i) => {
+      if (verdict.result === 'rejected') out.rejected.push({ record: events[i]!.r, reason: verdict.reason, message: verdict.message });
+      else if (verdict.result === 'duplicate') out.duplicates++;
+      else if (events[i]!.topic === TOPICS.contacts) {
+        const c = verdict.event as ContactEvent;
+        out.markers.set(markerField.contact(c.event_id), '1');
+        out.markers.set(markerField.contactId(c.contact_id), c.event_id);
+        out.accepted.push({ kind: 'contact', event: c });
+      } else {
+        const j = verdict.event as WebJourneyEvent;
+        out.markers.set(markerField.journey(j.event_id), '1');
+        out.accepted.push({ kind: 'journey', event: j });
+      }
+    });
+    return out;
+  }
+
   /** False when the compare-and-set found another applied offset: nothing was changed. */
   private async tryBatch(records: Consumed[], ctx: BatchContext, role: InputRole): Promise<boolean> {
     const { store, metrics, settings } = this.deps;
@@ -98,43 +186,10 @@ export class KpiHandler implements BatchHandler {
     const last = BigInt(ctx.nextOffset) - 1n;
     if (last <= applied) return true; // a re-read of what is already in Redis: commit and move on
 
-    // Markers of records accepted earlier in this batch, on top of what Redis knows.
-    const fresh = new Map<string, string>();
-    const marker = (f: string): string | undefined => fresh.get(f) ?? state.markers.get(f);
-    const lookup: DedupeLookup = {
-      isAccepted: (t, id) => marker(t === TOPICS.contacts ? markerField.contact(id) : markerField.journey(id)) !== undefined,
-      contactOwner: (cid) => marker(markerField.contactId(cid)),
-    };
-    const accepted: KpiEvent[] = [];
-    const rejected: Rejection[] = [];
-    let duplicates = 0;
-    for (const { r, p } of parsed) {
-      if (BigInt(r.offset) <= applied) continue;
-      if (p.role === 'signals') {
-        // The detector may re-emit a signal after a crash: signal_id decides.
-        const f = markerField.signal(p.signal.signal_id);
-        if (marker(f) !== undefined) duplicates++;
-        else {
-          fresh.set(f, '1');
-          accepted.push({ kind: 'signal', event: p.signal });
-        }
-        continue;
-      }
-      const topic: InputTopic = p.role === 'contacts' ? TOPICS.contacts : TOPICS.web;
-      const verdict = judge(topic, p.validation, lookup);
-      if (verdict.result === 'rejected') rejected.push({ record: r, reason: verdict.reason, message: verdict.message });
-      else if (verdict.result === 'duplicate') duplicates++;
-      else if (p.role === 'contacts') {
-        const c = verdict.event as ContactEvent;
-        fresh.set(markerField.contact(c.event_id), '1');
-        fresh.set(markerField.contactId(c.contact_id), c.event_id);
-        accepted.push({ kind: 'contact', event: c });
-      } else {
-        const j = verdict.event as WebJourneyEvent;
-        fresh.set(markerField.journey(j.event_id), '1');
-        accepted.push({ kind: 'journey', event: j });
-      }
-    }
+    const { accepted, markers, rejected, duplicates } = this.judge(
+      parsed.filter(({ r }) => BigInt(r.offset) > applied),
+      state.markers,
+    );
 
     if (accepted.length > 0) {
       const times = accepted.map(kpiEventTime);
@@ -145,7 +200,7 @@ export class KpiHandler implements BatchHandler {
         expectedApplied: state.applied,
         applied: last.toString(),
         watermarkMs,
-        markers: fresh,
+        markers,
         deltas: bucketDeltas(accepted.flatMap((e) => incrementsOf(e, settings))),
         nowMs: now,
       });

@@ -4,8 +4,9 @@
  * offsets that say what was applied live in one slot and one Lua call updates them together.
  */
 import type { Granularity } from '@cxg/engine';
+import { WORKER_DEFAULTS } from '@cxg/platform';
 
-export const DEFAULT_KEY_PREFIX = 'cx:kpi:';
+export const DEFAULT_KEY_PREFIX: string = WORKER_DEFAULTS.kpi.keyPrefix;
 
 export class KpiKeys {
   constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {}

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { bucketIds, foldBuckets, windowBuckets, type CounterSet, type Granularity, type KpiWindow } from '@cxg/engine';
+import { execPipeline } from '@cxg/platform';
 import { KpiKeys } from './keys.ts';
-import { execPipeline } from './lua.ts';
 
 /** Counters of each asked window, relative to the store's watermark. */
 export interface WindowCounters {

@@ -1,35 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { BucketDelta } from '@cxg/engine';
 import { BUCKET_TTL_MS } from '@cxg/engine';
+import { LuaScript, execPipeline, type ScriptArg, type ScriptCommand } from '@cxg/platform';
+import type { BatchEffects, BatchState, KpiStore } from './handler.ts';
 import type { KpiKeys } from './keys.ts';
-import { execPipeline, lua } from './lua.ts';
 
 const DAY_MS = 86_400_000;
-
-/** What one batch needs to know before it is judged. */
-export interface BatchState {
-  /** Last offset of this topic-partition whose effects are in Redis; null before the first batch. */
-  applied: string | null;
-  /** The partition's watermark before this batch (greatest applied event time), null when empty. */
-  watermarkMs: number | null;
-  /** Duplicate markers found for the asked fields (event ids, signal ids, contact ids → owner event id). */
-  markers: Map<string, string>;
-}
-
-export interface BatchEffects {
-  partition: number;
-  topic: string;
-  /** The applied offset the lookups were read against (compare-and-set). */
-  expectedApplied: string | null;
-  /** The batch's last offset. */
-  applied: string;
-  /** Greatest event time of the batch's accepted records, null when none was accepted. */
-  watermarkMs: number | null;
-  markers: ReadonlyMap<string, string>;
-  deltas: readonly BucketDelta[];
-  /** Wall clock: decides the day key the markers go to. */
-  nowMs: number;
-}
 
 export interface KpiStoreOptions {
   keys: KpiKeys;
@@ -37,21 +12,24 @@ export interface KpiStoreOptions {
   dedupeTtlMs: number;
 }
 
-type Scripted = { cxKpiApply(numKeys: number, ...args: Array<string | number>): Promise<[number, string?]> };
+/** Keys and arguments as kpi_apply-variable.lua's header lists them; replies [1] when applied, [0, current] on a conflict. */
+type ApplyReply = [applied: number, current?: string];
+const kpiApply = new LuaScript<string[], ScriptArg[], ApplyReply>(new URL('./lua/kpi_apply-variable.lua', import.meta.url));
 
 /**
  * The KPI worker's partition state in Redis: one pipelined read and one Lua call per batch.
  * Duplicate markers go to a hash per wall-clock day, so ids expire a day at a time without
  * per-field TTLs (Redis 7.0 has none); lookups cover every day still inside the retention.
  */
-export class RedisKpiStore {
+export class RedisKpiStore implements KpiStore {
   private readonly known = new Set<number>();
+  private readonly applyBatch: ScriptCommand<string[], ScriptArg[], ApplyReply>;
 
   constructor(
     private readonly redis: Redis,
     private readonly opts: KpiStoreOptions,
   ) {
-    if (!('cxKpiApply' in redis)) redis.defineCommand('cxKpiApply', { lua: lua('kpi_apply') });
+    this.applyBatch = kpiApply.on(redis);
   }
 
   get keys(): KpiKeys {
@@ -111,7 +89,7 @@ export class RedisKpiStore {
       args.push(BUCKET_TTL_MS[d.granularity], d.fields.size);
       for (const [f, by] of d.fields) args.push(f, by);
     }
-    const [ok] = await (this.redis as unknown as Scripted).cxKpiApply(k.length, ...k, ...args);
+    const [ok] = await this.applyBatch.call(k, args);
     return ok === 1;
   }
 }

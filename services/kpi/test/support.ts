@@ -38,7 +38,7 @@ export function expectedBuckets(events: readonly KpiEvent[], settings: KpiSettin
   return sorted(out);
 }
 
-function sorted(m: BucketDump): BucketDump {
+export function sorted(m: BucketDump): BucketDump {
   return new Map(
     [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, row]) => [k, Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1)))]),
   );

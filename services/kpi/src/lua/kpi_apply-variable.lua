@@ -2,6 +2,7 @@
 -- the applied offset. Compare-and-set on the applied offset: a batch whose lookups were read against
 -- another applied offset (a re-read after a crash, a zombie member after a rebalance) changes nothing.
 -- All keys share the partition's hash tag {p<n>}, so this runs in one slot of a Redis Cluster.
+-- The key count varies (three, then one per bucket touched): each call passes it, hence `-variable`.
 --
 -- KEYS[1] applied hash (topic -> last applied offset)   KEYS[2] watermark string (max event time, ms)
 -- KEYS[3] today's duplicate-marker hash                  KEYS[4..] bucket hashes
