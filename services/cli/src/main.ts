@@ -3,6 +3,7 @@ import { describeFailure } from './errors.ts';
 import * as bench from './commands/bench.ts';
 import * as config from './commands/config.ts';
 import * as demo from './commands/demo.ts';
+import * as doctor from './commands/doctor.ts';
 import * as evidence from './commands/evidence.ts';
 import * as kpis from './commands/kpis.ts';
 import * as replay from './commands/replay.ts';
@@ -29,7 +30,7 @@ debug or trace.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [demo, stack, topics, simulate, run, replay, statement, rerate, evidence, kpis, config, bench]) m.register(program);
+for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, evidence, kpis, config, bench]) m.register(program);
 
 // Errors are handled here, once (errors.ts): one line `cxg <command>: <message>` on stderr and
 // process.exitCode, never process.exit, so the command's `finally` blocks have all run.

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { artifactPaths, ensureArtifacts, type ArtifactPaths } from './artifacts.ts';
 import { clickhouseStatus } from './clickhouse.ts';
+import { doctor, type Check, type DoctorReport } from './doctor.ts';
 import { findRepoRoot, managedServices, redisTarget, stackEnv, stackPorts, stateDir, type StackEnv } from './env.ts';
 import { kafka } from './kafka.ts';
 import { findJavaFor, findMaven, findRedisServer, HINTS, type JavaRuntime } from './prereq.ts';
@@ -22,6 +23,7 @@ export { stackEnv, stackPorts, cacheDir, stateDir, findRepoRoot, DEFAULT_PORTS }
 export type { StackEnv, StackPorts } from './env.ts';
 export type { ServiceName, ServiceState, ServiceStatus, StackOptions } from './types.ts';
 export { StackError } from './proc.ts';
+export { checkPrerequisites, formatChecks, summary as doctorSummary, systemProbe, type Check, type DoctorReport } from './doctor.ts';
 
 /** The JVM services the stack runs, in start order (down stops them in reverse). */
 const SERVICES: readonly ServiceDescriptor[] = [kafka, registry];
@@ -135,4 +137,31 @@ export async function stackStatus(opts: StackOptions = {}): Promise<ServiceStatu
 /** Where the downloads are cached (for docs and `status --json`). */
 export function stackArtifacts(): ArtifactPaths {
   return artifactPaths();
+}
+
+/**
+ * A Redis answers at REDIS_URL afterwards: the one that does, or a redis-server started the way `up`
+ * starts it (only a local redis:// URL; the lock only when something has to start).
+ */
+export async function stackRedisUp(opts: StackOptions = {}): Promise<'reused' | 'running' | 'started'> {
+  const ctx = context(opts);
+  const now = await redisStatus(ctx);
+  if (now.state === 'healthy') return now.startedByUs ? 'running' : 'reused';
+  return withLock(join(ctx.state, '.lock'), () => redisUp(ctx), ctx.log);
+}
+
+/** `cxg doctor`: every prerequisite checked (and installed, when allowed), then a Redis at REDIS_URL. */
+export async function runDoctor(opts: { install: boolean; log: (line: string) => void }): Promise<DoctorReport> {
+  const redis = async (): Promise<Check> => {
+    const url = stackEnv().REDIS_URL;
+    const check = { name: 'redis at REDIS_URL', neededFor: 'the detector and kpi unit tests, the integration tests' };
+    try {
+      const how = await stackRedisUp({ log: opts.log });
+      const note = how === 'started' ? `started redis-server (data in ${join(stateDir(), 'redis')})` : how === 'running' ? 'answers PING (started by cxg stack)' : 'answers PING';
+      return { ...check, ok: true, path: url, note };
+    } catch (e) {
+      return { ...check, ok: false, path: url, note: 'no Redis answers', fix: (e as Error).message };
+    }
+  };
+  return doctor({ install: opts.install, log: opts.log, redis });
 }

@@ -71,6 +71,11 @@ export const JVM_ROOTS = ['/usr/lib/jvm', '/usr/java', '/opt/java'];
 
 const probed = new Map<string, JavaRuntime | null>();
 
+/** Forgets what `java -version` said (after an install, /usr/bin/java may be another JDK). */
+export function forgetJavaProbes(): void {
+  probed.clear();
+}
+
 /** Runs `java -version` (it prints to stderr, e.g. `openjdk version "17.0.15" 2025-04-15`). */
 function probeJava(bin: string): JavaRuntime | null {
   const cached = probed.get(bin);
