@@ -13,6 +13,7 @@ export * from './scripts.ts';
 export * from './clickhouse.ts';
 export * from './migrate.ts';
 export * from './lifecycle.ts';
+export * from './worker.ts';
 export * from './topics.ts';
 export * from './sink.ts';
 export * from './config.ts';
