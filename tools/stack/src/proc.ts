@@ -30,7 +30,8 @@ export function cmdline(pid: number): string[] | undefined {
   }
 }
 
-function isZombie(pid: number): boolean {
+/** Exited but not yet reaped by its parent (a detached child of a test runner, say). */
+export function isZombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
