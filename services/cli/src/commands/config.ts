@@ -88,7 +88,7 @@ function check(file: string, opts: CheckOptions): void {
 }
 
 export function register(program: Command): void {
-  const config = program.command('config').description('work with the contracts YAML (SPEC section 4)');
+  const config = program.command('config').description('work with the contracts YAML (see docs/contracts.md)');
   config
     .command('check')
     .description('validate a contracts YAML file exactly as the workers and replay do at start-up')

@@ -63,7 +63,7 @@ export function register(program: Command): void {
       [
         '',
         'Reads the kpi worker\'s buckets in Redis (REDIS_URL) directly, so it works while the worker is down.',
-        'Windows (SPEC section 3): 1h = the 60 minute buckets ending with the current minute; 24h / 7d = the',
+        'Windows (see docs/kpis.md): 1h = the 60 minute buckets ending with the current minute; 24h / 7d = the',
         'last 24 / 168 hour buckets including the current hour, "current" meaning the store\'s watermark.',
         'Rates are shown in %, AHT in seconds, sales per answered contact in cents; – marks a KPI whose',
         'sample (denominator) is 0. Samples: abandon_rate offered, service_level PHONE offered, csat_* csat',

@@ -142,7 +142,7 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, c
 export function register(program: Command): void {
   program
     .command('replay')
-    .description('run the engine over NDJSON event files without Kafka or Redis (SPEC section 6): signals, accruals and monthly KPIs, the order-independent result')
+    .description('run the engine over NDJSON event files without Kafka or Redis (see docs/replay.md): signals, accruals and monthly KPIs, the order-independent result')
     .requiredOption('--events <file...>', 'NDJSON files, one {"topic": ..., "value": {...}} per line, read in the order given')
     .option('--config <file>', 'contracts YAML (default: CX_CONFIG or config/contracts.yaml)')
     .option('--clickhouse <url>', 'where the replay writes facts and the accrual ledger: chdb://<dir> or http(s)://user:pass@host:port/db; emptied first', DEFAULT_REPLAY_CLICKHOUSE)

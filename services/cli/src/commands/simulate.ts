@@ -42,7 +42,7 @@ Traffic model (documented parameters in services/simulator/src/params.ts and pro
   (more repeat contacts of the same family within days), prov-c is average.
 
 Output:
-  --out FILE   NDJSON per SPEC section 6, one {"topic","key","value"} object per line;
+  --out FILE   NDJSON as cxg replay reads it (docs/replay.md), one {"topic","key","value"} object per line;
                timestamps are epoch ms; "key" (customer_id, or session_id for anonymous
                journeys) is optional for readers. Records come in arrival order: by event time
                with a little disorder (under 2 minutes).

@@ -4,7 +4,7 @@ import { createKafka, createLogger, initTopics, readEndpoints, Serde } from '@cx
 export function register(program: Command): void {
   program
     .command('topics')
-    .description('manage the Kafka topics and schemas of SPEC section 1')
+    .description('manage the Kafka topics and schemas (see docs/events.md)')
     .command('init')
     .description('create every topic (CX_PARTITIONS partitions, inputs co-partitioned) and register the Avro schemas with BACKWARD compatibility; idempotent')
     .option('--partitions <n>', 'partition count (default: CX_PARTITIONS or 6)', (v) => Number(v))
