@@ -1,5 +1,5 @@
 /**
- * Code-point order for strings (SPEC ties on `event_id`). Neither `<` on JS strings (UTF-16
+ * Code-point order for strings (the tie on `event_id`, docs/detection.md). Neither `<` on JS strings (UTF-16
  * code units) nor localeCompare (locale collation) gives it: a character above U+FFFF is stored
  * as surrogates 0xD800..0xDFFF, which sort below U+E000..U+FFFF as code units.
  */

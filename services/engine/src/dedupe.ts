@@ -1,5 +1,5 @@
 /**
- * Duplicate judgement of SPEC section 1, split so that the detector can do the lookups in Redis
+ * Duplicate judgement (docs/events.md, "Rejections"), split so that the detector can do the lookups in Redis
  * (prefetched per batch) and replay in memory: `judge()` is pure over a `DedupeLookup`.
  *
  * - Only a valid record can be accepted, be a duplicate, or make a contact_id known.
@@ -7,7 +7,7 @@
  *   content and even if its contact_id is known.
  * - Only a record with a new event_id can be `duplicate_contact_id`: a contact whose contact_id is
  *   known under another event_id and whose own event_id was never accepted. That rule precedes the
- *   timestamp rules in SPEC order, so a record broken only by those (validation keeps its decoded
+ *   timestamp rules in rule order, so a record broken only by those (validation keeps its decoded
  *   event) still gets `duplicate_contact_id` under the same condition; with an already accepted
  *   event_id it keeps its timestamp reason (it is invalid, so it cannot be a duplicate either).
  * - Within a batch, earlier accepted records count as known: `judgeInOrder` remembers each one

@@ -62,7 +62,7 @@ export interface DetectOptions {
  * Detection for `events` in (event time, started_at, event_id) order. Events of one event time
  * are handled as a group: all their entries join the timelines before any of their contacts
  * looks for a prior, because zero-duration records at the same instant are each other's
- * candidates (A.ended_at ≤ B.started_at holds both ways) and the SPEC defines priors over the
+ * candidates (A.ended_at ≤ B.started_at holds both ways) and docs/detection.md defines priors over the
  * set of events, not over the processing order. A group is never split across releases of a
  * reorder buffer, so grouping within one call suffices.
  */

@@ -1,5 +1,5 @@
 /**
- * Repeat-contact and channel-switch detection (SPEC section 2), as pure functions over a
+ * Repeat-contact and channel-switch detection (docs/detection.md), as pure functions over a
  * per-customer timeline of entries that can still become a later contact's prior.
  */
 import type { Channel, ContactEvent, JourneyOutcome, JourneySignal, WebJourneyEvent } from './events.generated.ts';
@@ -101,7 +101,7 @@ export function timelineEntryOf(event: InputEvent, settings: DetectionSettings =
 }
 
 /**
- * SPEC tie order among candidates: latest ended_at, then contact over journey, then later
+ * The tie order among candidates (docs/detection.md, "Choosing the prior"): latest ended_at, then contact over journey, then later
  * started_at, then greater event_id in code-point order. Positive when `a` wins.
  */
 export function comparePriors(a: TimelineEntry, b: TimelineEntry): number {
@@ -215,8 +215,8 @@ export interface PrunedTimeline {
 }
 
 /**
- * Keeps exactly the entries a contact still to come could choose as its prior (SPEC "Bounded
- * state, same answers"), sorted ascending by `comparePriors`:
+ * Keeps exactly the entries a contact still to come could choose as its prior (docs/detection.md,
+ * "Bounded state"), sorted ascending by `comparePriors`:
  *
  * - every entry that ended after `earliestFutureStart`: a future contact may start just after it
  *   and before any later one, so each of them may be chosen, however many there are;
@@ -224,7 +224,7 @@ export interface PrunedTimeline {
  *   candidate group — (kind, family), or kind alone when families are not matched — and only while
  *   it is inside its window. Every future contact B starts after all of them ended, so each is a
  *   candidate of B exactly when it is inside B's window; the greatest of a group ended last, so it is
- *   inside whenever an older one is, and it wins the SPEC's tie order. B itself (A ≠ B) is never
+ *   inside whenever an older one is, and it wins the tie order. B itself (A ≠ B) is never
  *   among them: B ends after `watermarkMs − L`, later than all of them.
  *
  * Beyond `maxEntries` (a safety bound, see DEFAULT_MAX_TIMELINE_ENTRIES) the oldest entries are

@@ -1,4 +1,4 @@
-/** Intent codes (SPEC section 1): lowercase dotted, e.g. `billing.invoice_question`. */
+/** Intent codes (docs/events.md): lowercase dotted, e.g. `billing.invoice_question`. */
 const INTENT_PATTERN = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
 export function isIntent(code: string): boolean {

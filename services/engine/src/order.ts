@@ -2,7 +2,7 @@ import type { InputEvent } from './validate.ts';
 import { compareCodePoints } from './codepoint.ts';
 
 /**
- * The processing order of SPEC section 2: (event time, started_at, event_id). Event time is
+ * The processing order of docs/detection.md: (event time, started_at, event_id). Event time is
  * `ended_at`, for customer events `occurred_at`, which also stands in for their started_at.
  */
 export interface OrderKey {

@@ -1,8 +1,8 @@
 /**
- * Stable rejection codes (SPEC section 1). Metrics and DLQ headers label records with them,
- * so codes are only ever added, never renamed. Listed in SPEC rule order: when a record
+ * Stable rejection codes (docs/events.md, "Rejections"). Metrics and DLQ headers label records with them,
+ * so codes are only ever added, never renamed. Listed in rule order: when a record
  * breaks several rules, the first one in this list is its reason. A new code goes where the
- * SPEC puts its rule (`reserved_provider_id` right after `empty_string`), not at the end:
+ * rule order puts its rule (`reserved_provider_id` right after `empty_string`), not at the end:
  * nothing stores a code's position, only its name.
  */
 export const REJECT_REASONS = [
@@ -15,7 +15,7 @@ export const REJECT_REASONS = [
   'wrong_type',
   'unknown_enum',
   'unknown_field',
-  // SPEC rules, in SPEC order.
+  // The rules of docs/events.md, in their order.
   'empty_string',
   'reserved_provider_id',
   'string_too_long',
@@ -35,5 +35,5 @@ export const REJECT_REASONS = [
 
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-/** Rules that come after `duplicate_contact_id` in SPEC order: a known contact_id outranks them. */
+/** Rules that come after `duplicate_contact_id` in rule order: a known contact_id outranks them. */
 export const REASONS_AFTER_DUPLICATE_CONTACT_ID: readonly RejectReason[] = ['timestamp_before_2000', 'timestamp_in_future'];

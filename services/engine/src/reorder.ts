@@ -1,5 +1,5 @@
 /**
- * Per-partition reorder buffer (SPEC section 2, "Order independence"). Items are released in
+ * Per-partition reorder buffer (docs/detection.md, "Order independence and lateness"). Items are released in
  * (event time, started_at, event_id) order once their event time is strictly below the
  * watermark (greatest event time seen − L). Strictly, because an in-order event can still arrive
  * with an event time equal to the watermark; so every event of one event time leaves in the same

@@ -1,5 +1,5 @@
 /**
- * The pure core of `cxg replay` for signals (SPEC section 6): validate, judge duplicates in
+ * The pure core of `cxg replay` for signals (docs/replay.md): validate, judge duplicates in
  * input order, then detect over the accepted events sorted by (event time, started_at,
  * event_id), which is the order-independent result streaming must reproduce.
  */

@@ -18,7 +18,7 @@ function isLeap(year: number): boolean {
 
 /**
  * Parses an ISO-8601 date-time with a zone (`Z` or `±HH[:MM]`) to epoch ms. Digits below the
- * millisecond are truncated (SPEC section 1), not rounded, so `.9999` stays in its millisecond.
+ * millisecond are truncated (docs/events.md), not rounded, so `.9999` stays in its millisecond.
  */
 export function parseIsoTimestamp(text: string): TimestampParse {
   const m = ISO.exec(text);

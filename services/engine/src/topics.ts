@@ -1,6 +1,6 @@
 import type { Topic } from './events.generated.ts';
 
-/** Topic names of SPEC section 1. Input topics are keyed by customer_id and co-partitioned. */
+/** Topic names (docs/events.md). Input topics are keyed by customer_id and co-partitioned. */
 export const TOPICS = {
   contacts: 'cx.contacts.v1',
   web: 'cx.web.v1',

@@ -1,14 +1,14 @@
 /**
- * Input validation (SPEC section 1): decoding as a replay file needs it, then the SPEC rules.
+ * Input validation (docs/events.md, "Rejections"): decoding as a replay file needs it, then the rules.
  *
- * Order (SPEC "Settled details"): the whole record is decoded before any rule; then the first
+ * Order: the whole record is decoded before any rule; then the first
  * bullet clause by clause across all fields (every string that must not be empty, then
  * `provider_id` `all`, then every string's length, then the intent/journey code); then span,
  * the contact rules, `duplicate_contact_id` (in dedupe.ts) and the timestamp rules.
  *
- * Decisions where the SPEC is silent:
+ * Decisions where the rules leave room (docs/decisions.md):
  * - Decoding checks fields in schema order and reports the first problem; any decoding problem
- *   outranks every SPEC rule (an undecodable record has no fields to judge).
+ *   outranks every validation rule (an undecodable record has no fields to judge).
  * - An unknown extra field is rejected (`unknown_field`), checked after the known fields: in a
  *   replay file a misspelt defaulted field (`sale_cent`) would otherwise silently become its
  *   default, the same reason contract YAML refuses unknown keys.
@@ -24,7 +24,7 @@
  * - "Longer than 256 characters" counts Unicode code points.
  * - Emptiness: every non-nullable string, plus the journey `customer_id` (null = anonymous, but
  *   `""` would link every such journey to one pseudo-customer). The other nullable strings,
- *   `agent_id` and `error_code`, may be empty: the SPEC singles out only the journey customer, and
+ *   `agent_id` and `error_code`, may be empty: only the journey customer is singled out, and
  *   neither keys, links nor counts anything.
  * - `reserved_provider_id` is `provider_id === "all"` exactly (case-sensitive, like every id):
  *   `All` or `alls` are ordinary provider ids. It applies to contacts and customer events.
@@ -32,7 +32,7 @@
  * - "Before 2000-01-01" is `< 946 684 800 000`; "in the future" is `> nowMs + 86 400 000`; every
  *   timestamp of the record counts, `answered_at` included when set.
  * - `duplicate_contact_id` is stateful and left to `judge()` in dedupe.ts. Because it precedes the
- *   timestamp rules in SPEC order, a failure for a timestamp rule carries the decoded `event`, so
+ *   timestamp rules in rule order, a failure for a timestamp rule carries the decoded `event`, so
  *   that `judge()` can still report a known contact_id first.
  */
 import {
@@ -53,7 +53,7 @@ export type InputEvent = ContactEvent | WebJourneyEvent | CustomerEvent;
 
 /**
  * `event` on a failure is the decoded, normalised record when decoding succeeded and only a
- * rule after `duplicate_contact_id` in SPEC order was broken (see `judge()`).
+ * rule after `duplicate_contact_id` in rule order was broken (see `judge()`).
  */
 export type ValidationResult<E = InputEvent> =
   | { ok: true; event: E }
@@ -213,7 +213,7 @@ function codePointLength(s: string): number {
 const mustNotBeEmpty = (spec: FieldSpec): boolean => spec.type === 'string' && (spec.nullable !== true || spec.nonEmpty === true);
 
 /**
- * The string rules (first SPEC bullet), checked clause by clause across all fields: emptiness,
+ * The string rules (step 2 in docs/events.md, "Rejections"), checked clause by clause across all fields: emptiness,
  * the reserved provider id, length, then the intent/journey code.
  */
 function stringRules(fields: readonly FieldSpec[], record: Record<string, unknown>, intentField: string | null): Failure | null {
@@ -284,7 +284,7 @@ function statelessRules(topic: InputTopic, record: Record<string, unknown>): Fai
 }
 
 /**
- * Validates a decoded (or JSON-parsed) value of an input topic per SPEC section 1; `nowMs` is the
+ * Validates a decoded (or JSON-parsed) value of an input topic per docs/events.md; `nowMs` is the
  * wall clock. Returns the normalised event (timestamps as epoch ms, Avro defaults filled) or the
  * reason of the first rule broken. Never throws for any input value.
  */

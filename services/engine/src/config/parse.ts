@@ -38,7 +38,7 @@ const overlap = (a: ContractKeys, b: ContractKeys): { from: string; to: string }
 };
 
 /**
- * Rules across contracts (SPEC section 4). Validity is compared on the dates as written,
+ * Rules across contracts (docs/contracts.md, "Rules across contracts"). Validity is compared on the dates as written,
  * whatever the contracts' zones: a day is "common" when both contracts' ranges list it, even if
  * the two local days never overlap in time (and contracts on consecutive dates never overlap,
  * even if one zone's day ends after the other's begins).
@@ -79,7 +79,7 @@ function crossContractIssues(doc: SourceDoc, contracts: readonly { index: number
 }
 
 /**
- * Parses and validates the contracts YAML (SPEC section 4). Pure: the caller reads the file.
+ * Parses and validates the contracts YAML (docs/contracts.md). Pure: the caller reads the file.
  * Throws a ConfigError listing every issue found, each naming `file`, the field path and,
  * where known, the line and column.
  */

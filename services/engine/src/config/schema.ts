@@ -1,5 +1,5 @@
 /**
- * zod 4 schemas for the contracts YAML (SPEC section 4). Objects are strict (an unknown key
+ * zod 4 schemas for the contracts YAML (docs/contracts.md). Objects are strict (an unknown key
  * is an error, listing the allowed ones); leaf messages say what was expected and what was
  * found. Intra-contract rules live here; rules across contracts are in parse.ts.
  */
@@ -119,7 +119,7 @@ const date = str.refine(isValidDate, { error: (iss) => `must be a date YYYY-MM-D
 const timezone = str.refine(isValidTimeZone, {
   error: (iss) => `must be an IANA time zone such as Europe/Berlin (got ${describeValue(iss.input)})`,
 });
-/** The top-level zone has no default: a guessed zone would move money across days (SPEC section 4). */
+/** The top-level zone has no default: a guessed zone would move money across days (docs/contracts.md). */
 const requiredTimezone = z
   .string({
     error: (iss) =>

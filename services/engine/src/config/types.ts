@@ -1,5 +1,5 @@
 /**
- * The validated contracts configuration (SPEC section 4). Keys mirror the YAML in snake_case
+ * The validated contracts configuration (docs/contracts.md). Keys mirror the YAML in snake_case
  * so a field path in an error message reads the same in the file and in code; durations are
  * converted to ms and renamed `*_ms`; every rate, share, pct and KPI bound is an exact
  * `Decimal`; cents are safe non-negative integers. Optional blocks absent in the file are
@@ -24,7 +24,7 @@ export interface DetectionConfig {
   allowed_lateness_ms: number;
 }
 
-/** SPEC section 2 defaults. */
+/** The detection defaults (docs/detection.md, "Settings"). */
 export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze<DetectionConfig>({
   repeat_window_ms: 7 * 86_400_000,
   switch_window_ms: 24 * 3_600_000,

@@ -1,5 +1,5 @@
 /**
- * The alert state machine of SPEC section 3 over `kpi_thresholds`. Per (contract, provider, KPI,
+ * The alert state machine (docs/kpis.md, "Alerts") over `kpi_thresholds`. Per (contract, provider, KPI,
  * window): OK → BREACHED when the sample reaches min_samples and the value violates the bound
  * (value < min, value > max); BREACHED → OK (RECOVERED) when the sample reaches min_samples and the
  * value is inside the bound by at least clear_margin. Only transitions produce an alert.

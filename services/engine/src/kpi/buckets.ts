@@ -1,5 +1,5 @@
 /**
- * Bucket math of SPEC section 3: counters live in one-minute and one-hour buckets of event time,
+ * Bucket math (docs/kpis.md, "Buckets, windows and TTLs"): counters live in one-minute and one-hour buckets of event time,
  * and a rolling window is a run of buckets ending with the one that holds the store's watermark.
  */
 import { THRESHOLD_WINDOWS, type ThresholdWindow } from '../config/types.ts';

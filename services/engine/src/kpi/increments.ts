@@ -1,5 +1,5 @@
 /**
- * The counter increments one event contributes (SPEC section 3). Every provider increment is made
+ * The counter increments one event contributes (docs/kpis.md). Every provider increment is made
  * for the event's provider and for `all`; every web increment for the journey family and `all`.
  * Event time decides the bucket: contacts `ended_at`, signals `contact_ended_at`, journeys `ended_at`.
  */

@@ -1,5 +1,5 @@
 /**
- * KPI values together with their sample (the denominator of SPEC section 3's table), so every
+ * KPI values together with their sample (the denominator in docs/kpis.md), so every
  * consumer (metrics, /kpis, `cxg kpis`, alerts) shows a number with the evidence behind it.
  * Values come from rating/kpis.ts; this module only pairs them with samples.
  */

@@ -1,5 +1,5 @@
 /**
- * Exact rational numbers on BigInt, for every money path (ARCHITECTURE.md "Money").
+ * Exact rational numbers on BigInt, for every money path (docs/accruals.md, "Rounding").
  * Rates and shares arrive as decimal text and money is integer cents; a rational keeps
  * intermediate results such as `active × fee / 31` exact until the single rounding per line.
  */

@@ -1,5 +1,5 @@
 /**
- * KPI formulas of SPEC section 3 as pure functions over counters. The KPI worker sums its
+ * KPI formulas of docs/kpis.md as pure functions over counters. The KPI worker sums its
  * minute/hour buckets into `KpiCounters` and calls these; month-close gates call them over a
  * month's counters. A KPI whose denominator is 0 is null.
  */

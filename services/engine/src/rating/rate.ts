@@ -1,5 +1,5 @@
 /**
- * Contract math of SPEC section 5, exactly: daily lines from per-day aggregates and
+ * Contract math of docs/accruals.md, exactly: daily lines from per-day aggregates and
  * month-close lines from the month's daily lines. Exact rationals throughout, rounded half
  * away from zero once per line. Every configured line is always emitted, zero or not: the
  * ledger replaces lines by accrual_id, so a re-rated day must produce the same set of ids
@@ -120,7 +120,7 @@ function gainshareLine(
 }
 
 /**
- * The daily lines of `contract` for local day `day.date` (SPEC section 5, first table).
+ * The daily lines of `contract` for local day `day.date` (docs/accruals.md, "Daily lines").
  * Throws RangeError for a day outside validity or a negative / non-integer count, and
  * LineRangeError for a line whose amount does not fit the signed 64-bit range of cents.
  */
@@ -169,7 +169,7 @@ export function rateDay(contract: Contract, day: DayAggregates): AccrualLine[] {
       gainshareLine(contract, date, 'gainshare_repeat', g.baseline.repeat_rate, { name: 'answered', value: answeredAll }, { name: 'repeats', value: count(day.repeats, 'repeats') }),
     );
   }
-  // The switch gainshare is about the contract's families, so it needs a scope (SPEC section 5).
+  // The switch gainshare is about the contract's families, so it needs a scope (docs/accruals.md).
   if (g?.baseline.switch_rate && contract.scope) {
     lines.push(
       gainshareLine(
@@ -252,7 +252,7 @@ function countersBasis(c: KpiCounters): Basis {
 }
 
 /**
- * Month-close lines of `contract` for `month` (YYYY-MM; SPEC section 5, second table), dated
+ * Month-close lines of `contract` for `month` (YYYY-MM; docs/accruals.md, "Month-close lines"), dated
  * the last day of the month inside validity.
  *
  * - `dailyLines`: the contract's rateDay lines of the month's days inside validity (any

@@ -3,7 +3,7 @@ import type { Channel } from '../events.generated.ts';
 /** A non-negative integer: a safe-integer number, or a bigint for large sums. */
 export type Count = number | bigint;
 
-/** Daily lines (SPEC section 5, first table), in the order rateDay emits them. */
+/** Daily lines (docs/accruals.md, "Daily lines"), in the order rateDay emits them. */
 const DAILY_LINE_TYPES = [
   'contact_fee',
   'minute_fee',

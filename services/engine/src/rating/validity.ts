@@ -26,7 +26,7 @@ export function contractMonths(contract: Pick<Contract, 'valid_from' | 'valid_to
   return monthsBetween(contract.valid_from, contract.valid_to);
 }
 
-/** Days inside validity up to the local day of the watermark (SPEC section 5); none before the first event. */
+/** Days inside validity up to the local day of the watermark (docs/accruals.md); none before the first event. */
 export function ratableDates(contract: Pick<Contract, 'valid_from' | 'valid_to' | 'timezone'>, watermarkMs: number | null): string[] {
   if (watermarkMs === null) return [];
   const today = localDateOf(watermarkMs, contract.timezone);
