@@ -1,5 +1,5 @@
 /**
- * The accruals worker's batch logic (SPEC section 5, ARCHITECTURE.md "Streaming rules"):
+ * The accruals worker's batch logic (docs/accruals.md; docs/architecture.md, "Streaming rules in brief"):
  * validate → judge duplicates against the facts in ClickHouse → write facts → (on the next tick)
  * re-rate every (contract, day) the new facts touch, plus the days the watermark newly reaches,
  * finalises or closes → save the watermark → release the offsets, which the runner commits.

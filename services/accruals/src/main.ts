@@ -20,7 +20,7 @@ export interface AccrualsOptions {
 
 /**
  * Wires the accruals worker: contacts, web journeys, customer events and signals → facts and the
- * accrual ledger in ClickHouse (SPEC section 5). It dead-letters customer events only; the
+ * accrual ledger in ClickHouse (docs/accruals.md). It dead-letters customer events only; the
  * detector owns the DLQ entries of contacts and web journeys, which it reads too.
  */
 export function startAccruals(opts: AccrualsOptions = {}): Promise<RunningWorker> {

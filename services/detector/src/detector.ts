@@ -100,7 +100,7 @@ export function decodeTimeline(members: readonly string[]): { entries: TimelineE
 }
 
 /**
- * The detector's batch logic (SPEC section 2): judge duplicates against Redis markers, hold events
+ * The detector's batch logic (docs/detection.md): judge duplicates against Redis markers, hold events
  * in a per-partition reorder buffer, detect over released events in order, then write Redis, emit
  * signals, and let the runner commit no further than the smallest buffered offset.
  *

@@ -26,7 +26,7 @@ export interface DetectorOptions {
   keyPrefix?: string;
 }
 
-/** Wires the detector: contacts + web journeys → JourneySignals (SPEC section 2). */
+/** Wires the detector: contacts + web journeys → JourneySignals (docs/detection.md). */
 export function startDetector(opts: DetectorOptions = {}): Promise<RunningWorker> {
   return startWorker({
     name: 'detector',

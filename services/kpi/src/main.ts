@@ -27,11 +27,11 @@ export interface KpiOptions {
   refreshMs?: number;
   /** env CX_ALERT_WEBHOOK_URL; unset = no webhook. */
   webhookUrl?: string | null;
-  /** Topic names (tests run on topics of their own); defaults are SPEC section 1's. */
+  /** Topic names (tests run on topics of their own); defaults are those of docs/events.md. */
   topics?: Partial<KpiTopics>;
 }
 
-/** Wires the KPI worker: contacts + signals + web journeys → rolling KPIs in Redis, metrics, alerts (SPEC section 3). */
+/** Wires the KPI worker: contacts + signals + web journeys → rolling KPIs in Redis, metrics, alerts (docs/kpis.md). */
 export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
   const topics: KpiTopics = { ...DEFAULT_KPI_TOPICS, ...opts.topics };
   return startWorker({
@@ -41,7 +41,7 @@ export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
     metricsPort: opts.metricsPort,
     build: async ({ settings: all, config, serde, producer, log, redis, own }) => {
       const metrics = createKpiMetrics();
-      // A renamed topic still carries the SPEC's record: prime the reader schema under its name.
+      // A renamed topic still carries its topic's record: prime the reader schema under its name.
       const logical: Record<keyof KpiTopics, Topic> = { contacts: TOPICS.contacts, signals: TOPICS.signals, web: TOPICS.web, alerts: TOPICS.alerts };
       for (const [role, name] of Object.entries(topics) as [keyof KpiTopics, string][]) {
         if (name !== logical[role]) serde.reader(name, loadSchema(logical[role]));

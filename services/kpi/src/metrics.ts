@@ -15,7 +15,7 @@ export function createKpiMetrics(): KpiMetrics {
   const registers = [base.registry];
   return {
     ...base,
-    kpi: new Gauge({ name: 'cx_kpi', help: 'Rolling provider KPI (SPEC section 3); absent while its sample is 0', labelNames: ['provider', 'kpi', 'window'], registers }),
+    kpi: new Gauge({ name: 'cx_kpi', help: 'Rolling provider KPI (docs/kpis.md); absent while its sample is 0', labelNames: ['provider', 'kpi', 'window'], registers }),
     kpiSample: new Gauge({ name: 'cx_kpi_sample', help: 'Sample (denominator) behind cx_kpi', labelNames: ['provider', 'kpi', 'window'], registers }),
     webKpi: new Gauge({ name: 'cx_web_kpi', help: 'Rolling web KPI per journey family; absent while its sample is 0', labelNames: ['family', 'kpi', 'window'], registers }),
     webKpiSample: new Gauge({ name: 'cx_web_kpi_sample', help: 'Sample (denominator) behind cx_web_kpi', labelNames: ['family', 'kpi', 'window'], registers }),

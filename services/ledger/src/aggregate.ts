@@ -1,5 +1,5 @@
 /**
- * SQL aggregation for rating (ARCHITECTURE.md "State"): per contract and local day, the counts
+ * SQL aggregation for rating (docs/accruals.md, "The ledger, versions and re-rating"): per contract and local day, the counts
  * rateDay needs (DayAggregates) and the section 3 KPI counters month-close gates need.
  *
  * Local days are exact UTC epoch-ms intervals computed by the engine (DST days last 23 or 25 h)

@@ -1,5 +1,5 @@
 /**
- * Month KPI counters per provider (SPEC section 6 `monthly_kpis`): section 3 counters over every
+ * Month KPI counters per provider (`monthly_kpis`, docs/replay.md): the docs/kpis.md counters over every
  * provider's contacts (by ended_at) and signals (by contact_ended_at) per calendar month of a
  * time zone (the top-level one), from the facts in ClickHouse. Month bounds are exact UTC ms
  * computed by the engine, like the days of rating.
@@ -94,7 +94,7 @@ export async function monthlyKpiCounters(client: ClickHouseClient, timeZone: str
   const withContacts = new Set(out.keys());
   for (const r of await rows<Row>(client, SIGNALS_SQL, { starts, ends })) {
     const key = `${r.provider_id}\u0000${months[Number(r.i) - 1]}`;
-    // Only providers and months with contacts are reported (SPEC section 6).
+    // Only providers and months with contacts are reported (docs/replay.md).
     if (!withContacts.has(key)) continue;
     const pm = out.get(key)!;
     pm.counters = addKpiCounters(pm.counters, { ...emptyKpiCounters(), repeats: count(r.repeats), switches: count(r.switches) });

@@ -56,7 +56,7 @@ const typeRank = (t: string) => {
 };
 const channelRank = (c: string | null) => (c === null ? -1 : (ChannelValues as readonly string[]).indexOf(c));
 
-/** Statement order: date, then the SPEC's line order, then channel order. */
+/** Statement order: date, then the line order of docs/accruals.md, then channel order. */
 function compareLines(a: Pick<StatementLine, 'date' | 'line_type' | 'channel'>, b: Pick<StatementLine, 'date' | 'line_type' | 'channel'>): number {
   return compareCodePoints(a.date, b.date) || typeRank(a.line_type) - typeRank(b.line_type) || channelRank(a.channel) - channelRank(b.channel);
 }

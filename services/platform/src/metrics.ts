@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The pipeline metrics every worker exports (ARCHITECTURE.md, "Observability"). */
+/** The pipeline metrics every worker exports (README.md, "Operations"). */
 export interface PipelineMetrics {
   registry: Registry;
   events: Counter<'topic' | 'result'>;

@@ -63,7 +63,7 @@ export interface RunnerOptions {
   metrics: PipelineMetrics;
   log: Logger;
   handler: BatchHandler;
-  /** Per-topic validation of decoded values (SPEC section 1); topics without one are trusted. */
+  /** Per-topic validation of decoded values (docs/events.md); topics without one are trusted. */
   validate?: Validate;
   /**
    * Topics whose rejects this worker dead-letters (default: all it consumes). Several workers read

@@ -21,7 +21,7 @@ export class UndecodableError extends Error {
 
 const MAX_SAFE_LONG = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** An Avro long outside ±(2^53 − 1), which a JS number cannot hold exactly (SPEC section 1). */
+/** An Avro long outside ±(2^53 − 1), which a JS number cannot hold exactly (docs/events.md, "Long values"). */
 class LongRangeError extends Error {
   override readonly name = 'LongRangeError';
 }
@@ -33,7 +33,7 @@ function safeLong(n: bigint): number {
 
 /**
  * Every Avro `long` (timestamps, `sale_cents`, counts) as a JS number, exact on both sides of the
- * SPEC bound |x| ≤ 2^53 − 1. avsc's default long is not: it refuses 2^53 − 1 itself (its bound is
+ * bound |x| ≤ 2^53 − 1. avsc's default long is not: it refuses 2^53 − 1 itself (its bound is
  * 2^53 − 2) and reads the varint in floating point, so a negative value beyond −2^52 comes back
  * rounded, even with its sign flipped (−(2^52 + 1) reads as +2^52), without an error. This type
  * reads the 64-bit value as a bigint and throws beyond the bound, which decode() turns into an

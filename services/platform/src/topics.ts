@@ -10,7 +10,7 @@ export interface TopicsInitResult {
 }
 
 /**
- * Creates every topic of SPEC section 1 with one partition count (inputs and signals are keyed by
+ * Creates every topic of docs/events.md with one partition count (inputs and signals are keyed by
  * customer and must be co-partitioned) and registers the Avro schemas. Running it twice changes nothing.
  *
  * Records carry the broker's append time, not the producer's clock: nothing reads record timestamps

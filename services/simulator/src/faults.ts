@@ -1,4 +1,4 @@
-// Invalid records for --bad-ratio. Each kind breaks one rejection rule of SPEC section 1 and is
+// Invalid records for --bad-ratio. Each kind breaks one rejection rule of docs/events.md and is
 // built from a valid record so everything else about it looks real.
 import type { InputTopic, RejectReason } from '@cxg/engine';
 import { TOPICS } from '@cxg/engine';

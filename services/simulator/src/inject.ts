@@ -12,7 +12,7 @@ import type { Arrival } from './traffic.ts';
 /** Duplicates re-send only records that arrived this recently: a producer retry, not a replay of old data. */
 const DUPLICATE_HORIZON_MS = 30_000;
 const RECENT = 64;
-/** Of the re-sent contacts, this share carries a new event_id (SPEC reason duplicate_contact_id). */
+/** Of the re-sent contacts, this share carries a new event_id (reason duplicate_contact_id, docs/events.md). */
 const NEW_EVENT_ID_SHARE = 0.1;
 
 export function* withFaults(source: Iterable<Arrival>, cfg: SimConfig, ids: IdSource, stats: SimStats): Generator<SimRecord> {

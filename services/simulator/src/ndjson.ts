@@ -1,4 +1,4 @@
-// NDJSON per SPEC section 6: one `{"topic","key","value"}` object per line. `key` is optional for
+// NDJSON as docs/replay.md describes it: one `{"topic","key","value"}` object per line. `key` is optional for
 // readers (replay ignores it); it carries the Kafka key so a file can be produced to topics as is.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';

@@ -11,7 +11,7 @@ export interface SimOptions {
   readonly days: number;
   /** Start of the simulated period, epoch ms; default 2026-11-01T00:00:00Z. */
   readonly startMs?: number;
-  /** The caller's wall clock: no timestamp may lie more than 24 h after it (SPEC section 1). */
+  /** The caller's wall clock: no timestamp may lie more than 24 h after it (docs/events.md). */
   readonly nowMs: number;
   /** Adds an `inhouse` provider with a small portfolio that also takes overflow contacts. */
   readonly inhouse?: boolean;

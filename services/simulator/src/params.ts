@@ -29,7 +29,7 @@ export interface ChannelParams {
   readonly salesFactor: number;
 }
 
-// Waits and handles are capped so no record spans more than 24 h (SPEC section 1).
+// Waits and handles are capped so no record spans more than 24 h (docs/events.md).
 export const CHANNELS: Readonly<Record<Channel, ChannelParams>> = {
   PHONE: {
     mix: 0.55,

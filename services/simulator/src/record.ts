@@ -17,7 +17,7 @@ export type SimEvent =
   | { readonly topic: typeof TOPICS.web; readonly key: string; readonly value: WebJourneyEvent }
   | { readonly topic: typeof TOPICS.customers; readonly key: string; readonly value: CustomerEvent };
 
-/** Event time per SPEC section 2: ended_at, customers occurred_at. */
+/** Event time per docs/detection.md: ended_at, customers occurred_at. */
 export function eventTime(event: SimEvent): number {
   return event.topic === TOPICS.customers ? event.value.occurred_at : event.value.ended_at;
 }

@@ -1,4 +1,4 @@
-// The intent taxonomy shared by contacts and web journeys (SPEC section 1: lowercase dotted codes,
+// The intent taxonomy shared by contacts and web journeys (docs/events.md: lowercase dotted codes,
 // family = the part before the first dot), with the per-family behaviour the traffic model uses.
 
 export interface IntentFamily {

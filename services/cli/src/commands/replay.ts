@@ -32,8 +32,8 @@ const typeRank = (t: string) => (LINE_TYPES as readonly string[]).indexOf(t);
 const channelRank = (c: string | null) => (c === null ? -1 : (ChannelValues as readonly string[]).indexOf(c));
 
 /**
- * SPEC section 6 accrual fields; lines whose quantity and amount are both 0 are left out (SPEC
- * section 5 allows it). `quantity` is a JsonNumber and `amount_cents` a bigint: print the document
+ * The accrual fields of docs/replay.md; lines whose quantity and amount are both 0 are left out
+ * (docs/accruals.md allows it). `quantity` is a JsonNumber and `amount_cents` a bigint: print the document
  * with `exactJson`, which writes both as JSON numbers with every digit.
  */
 function accrualsDocument(lines: readonly StoredLine[]) {
@@ -55,7 +55,7 @@ function accrualsDocument(lines: readonly StoredLine[]) {
     }));
 }
 
-/** SPEC section 6 monthly_kpis: the engine's kpiValues over each provider's month counters. */
+/** monthly_kpis (docs/replay.md): the engine's kpiValues over each provider's month counters. */
 function monthlyKpisDocument(months: readonly ProviderMonth[]) {
   return months.map((m) => {
     const v = kpiValues(m.counters);
@@ -74,7 +74,7 @@ function monthlyKpisDocument(months: readonly ProviderMonth[]) {
   });
 }
 
-/** The SPEC section 6 JSON document, fields in the order of its example. */
+/** The JSON document of docs/replay.md, fields in its documented order. */
 function replayDocument(result: ReplayResult, undecodable: ReplayRejection[], lines: readonly StoredLine[] = [], months: readonly ProviderMonth[] = []) {
   const rejected = [...result.rejected, ...undecodable].sort((a, b) => a.line - b.line);
   return {
@@ -169,7 +169,7 @@ A progress bar is drawn on stderr when it is a terminal.`,
     )
     .action(async (opts: ReplayOptions) => {
       // An unreadable file, an invalid config, an unusable target and a LineRangeError (valid
-      // records whose rating cannot be booked, SPEC section 5: the input cannot be replayed as
+      // records whose rating cannot be booked, docs/accruals.md: the input cannot be replayed as
       // given) are exit 2 and one line, by main.ts's one mapping (errors.ts).
       const config = loadContractsConfig(opts.config ?? readEndpoints().configFile);
       let total = 0;

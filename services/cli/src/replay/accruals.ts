@@ -1,5 +1,5 @@
 /**
- * The accrual stage of `cxg replay` (SPEC section 6): the replay's accepted facts and signals go
+ * The accrual stage of `cxg replay` (docs/replay.md): the replay's accepted facts and signals go
  * to ClickHouse, every contract day up to the replay's watermark is rated with the worker's own
  * rateRange, and the ledger and the monthly KPIs are read back for the report.
  *

@@ -14,7 +14,7 @@ export interface ReadResult {
 }
 
 /**
- * Reads NDJSON replay files (SPEC section 6) in the order given. Line numbers are physical and
+ * Reads NDJSON replay files (docs/replay.md) in the order given. Line numbers are physical and
  * 1-based across all files, blank lines included (and skipped).
  */
 export async function readReplayFiles(files: readonly string[], onBytes: (read: number, total: number) => void = () => {}): Promise<ReadResult> {
