@@ -1,6 +1,6 @@
 // The detector end to end on the real stack: simulated traffic through Kafka and the registry,
 // the worker as a child process killed with SIGKILL at random moments, signals read back from
-// cx.signals.v1 and compared with the engine's sorted replay (SPEC 2 order independence).
+// cx.signals.v1 and compared with the engine's sorted replay (docs/detection.md, order independence).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -51,7 +51,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-/** Topics of the run, created with the stack's partition count and the SPEC schemas registered under their names. */
+/** Topics of the run, created with the stack's partition count and the schemas/*.avsc schemas registered under their names. */
 async function runTopics(run: string): Promise<KpiTopics> {
   const topics = Object.fromEntries(Object.entries(LOGICAL).map(([role, t]) => [role, `${run}.${t}`])) as unknown as KpiTopics;
   await ensureTopics(kafka, Object.values(topics).map((topic) => ({ topic, numPartitions: readEndpoints().partitions })));

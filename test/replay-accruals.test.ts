@@ -1,4 +1,4 @@
-// `cxg replay` end to end as a user runs it (SPEC section 6): the JSON document's accruals and
+// `cxg replay` end to end as a user runs it (docs/replay.md): the JSON document's accruals and
 // monthly_kpis from a small hand-made file, and exit 2 for a target that is the worker's database.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('cxg replay: accruals and monthly KPIs', () => {
-  it('prints SPEC section 6 accruals and monthly_kpis, rated by the contracts file', async () => {
+  it('prints the docs/replay.md accruals and monthly_kpis, rated by the contracts file', async () => {
     const events = file([
       // prov-b's contact on 2026-11-02, then prov-a's repeat of it two hours later (charged to prov-b)
       contact(1, 'rpa-u1', 'prov-b', '2026-11-02T09:00:00Z', 300_000),

@@ -26,7 +26,7 @@ const contact = (id: string, n: number, patch: Partial<ContactEvent> = {}): Cont
 };
 
 describe('consumer runner', () => {
-  it('dead-letters an unknown schema id and a SPEC violation with their reasons and keeps consuming', async () => {
+  it('dead-letters an unknown schema id and a rule violation with their reasons and keeps consuming', async () => {
     const id = runId('dlq');
     const customer = `${id}-u`;
     const seen: Consumed[] = [];

@@ -1,5 +1,5 @@
 /**
- * Big numbers through the accruals worker on a real embedded ClickHouse (SPEC section 5): a line
+ * Big numbers through the accruals worker on a real embedded ClickHouse (docs/accruals.md, "Big numbers"): a line
  * whose amount lies beyond the signed 64-bit range of cents cannot be booked; the worker logs it,
  * counts it and goes on with the other contracts. The ledger's own big-number tests are in
  * services/ledger/test/bignum.test.ts; the facts here are the same.

@@ -63,7 +63,7 @@ describe('parseContractsConfig: the example deployment', () => {
     expect(cfg.service_level_seconds).toBe(20);
   });
 
-  it('keeps prov-a as in the SPEC, with exact decimals', () => {
+  it('keeps prov-a as in docs/contracts.md, with exact decimals', () => {
     const a = cfg.contracts[0]!;
     expect(a.transactional?.per_contact_cents).toEqual({ PHONE: 420, CHAT: 300, EMAIL: 250, MESSAGING: 280 });
     expect(a.gainshare?.provider_share.eq(Decimal.ratio(2n, 5n))).toBe(true);
@@ -86,7 +86,7 @@ describe('parseContractsConfig: the example deployment', () => {
 });
 
 describe('parseContractsConfig: defaults and exactness', () => {
-  it('applies the SPEC defaults to a minimal file (with its required timezone)', () => {
+  it('applies the documented defaults to a minimal file (with its required timezone)', () => {
     const cfg = parseContractsConfig(doc('\n  - {id: k1, provider_id: p, valid_from: 2026-01-01, valid_to: 2026-01-31}'), FILE);
     expect(cfg.file).toBe(FILE);
     expect(cfg.timezone).toBe('Europe/Berlin');

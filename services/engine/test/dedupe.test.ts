@@ -79,7 +79,7 @@ describe('judge', () => {
     ).toEqual(['csat_out_of_range', 'accepted', 'csat_out_of_range', 'csat_out_of_range']);
   });
 
-  it('duplicate_contact_id outranks the timestamp rules, which follow it in SPEC order', () => {
+  it('duplicate_contact_id outranks the timestamp rules, which follow it in rule order', () => {
     const future = contact({ event_id: 'e2', started_at: NOW + 2 * DAY });
     expect(results([input(C, contact({ event_id: 'e1' })), input(C, future)])).toEqual(['accepted', 'duplicate_contact_id']);
     // Unknown contact_id: the timestamp rule stands, and the contact_id does not become known.

@@ -40,7 +40,7 @@ function priorId(b: ContactEvent, list: TimelineEntry[], settings: DetectionSett
 }
 
 describe('DEFAULT_DETECTION', () => {
-  it('has the SPEC defaults', () => {
+  it('has the documented defaults', () => {
     expect(DEFAULT_DETECTION).toEqual({
       repeatWindowMs: 7 * DAY,
       switchWindowMs: DAY,
@@ -433,7 +433,7 @@ describe('detectInOrder', () => {
     expect(signals.map((s) => [s.contact_event_id, s.kind, s.prior_event_id])).toEqual([['eB', 'CHANNEL_SWITCH', 'w']]);
   });
 
-  it('zero-duration contacts at the same instant are each other’s priors (SPEC defines priors over the set)', () => {
+  it('zero-duration contacts at the same instant are each other’s priors (priors are defined over the set)', () => {
     const x = contact({ event_id: 'x', contact_id: 'cx', started_at: T0, answered_at: T0, ended_at: T0 });
     const y = contact({ event_id: 'y', contact_id: 'cy', started_at: T0, answered_at: T0, ended_at: T0 });
     const signals = run([y, x]);

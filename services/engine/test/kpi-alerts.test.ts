@@ -32,7 +32,7 @@ function drive(t: KpiThreshold, readings: ReadonlyArray<readonly [ReturnType<typ
   return out;
 }
 
-describe('alert state machine (SPEC section 3)', () => {
+describe('alert state machine (docs/kpis.md)', () => {
   it('breaches only beyond the bound: exactly on max is inside', () => {
     expect(nextTransition(repeatMax, 'OK', dec('0.25'), 100)).toBeNull();
     expect(nextTransition(repeatMax, 'OK', dec(26).div(100), 100)).toBe('BREACHED');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketIds, hourBucket, minuteBucket, windowBuckets } from '../src/kpi/index.ts';
 import { HOUR, MIN } from './fixtures.ts';
 
-describe('KPI buckets (SPEC section 3)', () => {
+describe('KPI buckets (docs/kpis.md)', () => {
   const t = Date.UTC(2026, 10, 3, 10, 37, 12, 345);
 
   it('puts an event time into floor(t / 60 000) and floor(t / 3 600 000)', () => {

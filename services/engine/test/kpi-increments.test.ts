@@ -49,7 +49,7 @@ function signal(over: Partial<JourneySignal> = {}): JourneySignal {
   };
 }
 
-describe('counter increments of one event (SPEC section 3)', () => {
+describe('counter increments of one event (docs/kpis.md)', () => {
   it('an answered PHONE contact counts for its provider and for all, bucketed by ended_at', () => {
     const c = contact({ started_at: T0, answered_at: T0 + 20_000, ended_at: T0 + 320_000, csat: 4, sale_cents: 1500 });
     const incs = contactIncrements(c, settings);

@@ -1,7 +1,7 @@
 /**
- * SPEC section 2, "Order independence": any arrival order in which no event arrives more than L
+ * docs/detection.md, "Order independence and lateness": any arrival order in which no event arrives more than L
  * behind the greatest event time already seen on its partition yields the signals of `replay`,
- * and `replay` yields the signals of the SPEC's definition (checked by a brute-force reference).
+ * and `replay` yields the signals of the documented definition (checked by a brute-force reference).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -137,7 +137,7 @@ const settingsArb: fc.Arbitrary<DetectionSettings> = fc.record({
   allowedLatenessMs: fc.constantFrom(DEFAULT_DETECTION.allowedLatenessMs, 0, 10_000, HOUR),
 });
 
-/** The SPEC's definition, computed directly over the whole set (no timeline, no pruning). */
+/** The definition of docs/detection.md, computed directly over the whole set (no timeline, no pruning). */
 function referenceSignals(events: readonly InputEvent[], s: DetectionSettings): string[] {
   const cp = (a: string, b: string) => {
     const x = Array.from(a, (ch) => ch.codePointAt(0)!);
@@ -244,7 +244,7 @@ const scenarioArb = fc
   });
 
 describe('order independence', () => {
-  it('any arrival order within the allowed lateness gives the replay signals, and replay gives the SPEC definition', () => {
+  it('any arrival order within the allowed lateness gives the replay signals, and replay gives the documented definition', () => {
     fc.assert(
       fc.property(scenarioArb, ({ settings, events, dupes, delays, tieBreak, ticks }) => {
         const records = [...events, ...dupes.map((i) => events[i]!)];
@@ -301,7 +301,7 @@ describe('order independence', () => {
 });
 
 /**
- * SPEC section 2, "Bounded state, same answers": floods of one customer's contacts and failed
+ * docs/detection.md, "Bounded state": floods of one customer's contacts and failed
  * journeys, packed into hours, with windows and lateness small enough that pruning drops most of
  * the timeline. The detector's pruned timelines must give exactly the brute-force signals.
  */

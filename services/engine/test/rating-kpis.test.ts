@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addKpiCounters, emptyKpiCounters, kpiExact, kpiValues, PROVIDER_KPIS, webKpiValues } from '../src/rating/index.ts';
 
-describe('KPI formulas (SPEC section 3)', () => {
+describe('KPI formulas (docs/kpis.md)', () => {
   const c = {
     offered: 200,
     answered: 180,

@@ -11,7 +11,7 @@ function contract(yaml: string): Contract {
   return cfg.contracts[0]!;
 }
 
-/** SPEC section 4's prov-a contract. */
+/** The prov-a contract of docs/contracts.md. */
 const A = contract(`
   - id: c-prov-a-2026
     provider_id: prov-a

@@ -9,7 +9,7 @@ const K = TOPICS.customers;
 const lines = (...records: Array<[string, unknown]>): ReplayRecord[] => records.map(([topic, value], i) => ({ line: i + 1, topic, value }));
 
 describe('replay', () => {
-  it('reproduces the SPEC section 6 example signal', () => {
+  it('reproduces a repeat charged to the prior provider, one hour after it', () => {
     const e2 = contact({ event_id: 'e2', contact_id: 'c2', provider_id: 'prov-b', started_at: T0 - HOUR - 5 * MIN });
     const e9 = contact({ event_id: 'e9', contact_id: 'c9', provider_id: 'prov-a', started_at: e2.ended_at + HOUR });
     const result = replay(lines([C, e9], [C, e2]), { nowMs: NOW });

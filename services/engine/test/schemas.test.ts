@@ -9,7 +9,7 @@ describe('event types', () => {
     expect(committed).toBe((generate as () => string)());
   });
 
-  it('cover the fields SPEC section 1 lists for ContactEvent, in order', () => {
+  it('cover the fields docs/events.md lists for ContactEvent, in order', () => {
     const schema = JSON.parse(readFileSync(new URL('../../../schemas/cx.contacts.v1.avsc', import.meta.url), 'utf8')) as {
       fields: Array<{ name: string }>;
     };

@@ -188,7 +188,7 @@ describe('validateEvent: decoding', () => {
     expect(r.ok || r.message).toContain('sale_cent');
   });
 
-  it('reports the first decoding problem in schema order, before any SPEC rule', () => {
+  it('reports the first decoding problem in schema order, before any validation rule', () => {
     const bad = { ...contact(), intent: 'NOT AN INTENT', event_id: '', channel: 'FAX', started_at: 'x', extra: 1 };
     expect(reasonOf(C, bad)).toBe('unknown_enum'); // channel precedes started_at in the schema
     expect(reasonOf(C, { ...bad, channel: 'PHONE' })).toBe('wrong_type');
@@ -212,7 +212,7 @@ describe('validateEvent: decoding', () => {
   });
 });
 
-describe('validateEvent: SPEC rules', () => {
+describe('validateEvent: the rules of docs/events.md', () => {
   it.each(['event_id', 'contact_id', 'customer_id', 'provider_id', 'queue', 'intent'])('contact with empty %s is empty_string', (field) => {
     expect(reasonOf(C, { ...contact(), [field]: '' })).toBe('empty_string');
   });
@@ -313,7 +313,7 @@ describe('validateEvent: SPEC rules', () => {
     expect(reasonOf(C, contact({ csat: 6 }))).toBe('csat_out_of_range');
     expect(reasonOf(C, contact({ csat: -1 }))).toBe('csat_out_of_range');
     expect(reasonOf(C, abandoned({ csat: 3 }))).toBe('csat_on_abandoned');
-    expect(reasonOf(C, abandoned({ csat: 9 }))).toBe('csat_out_of_range'); // range comes first in SPEC order
+    expect(reasonOf(C, abandoned({ csat: 9 }))).toBe('csat_out_of_range'); // range comes first in rule order
   });
 
   it('sale_cents must not be negative', () => {
@@ -343,7 +343,7 @@ describe('validateEvent: SPEC rules', () => {
     expect(reasonOf(C, contact({ answered_at: 0 }))).toBe('answered_at_outside_contact');
   });
 
-  it('the first rule broken, in SPEC order, is the reason', () => {
+  it('the first rule broken, in rule order, is the reason', () => {
     let c: Record<string, unknown> = {
       ...contact(),
       event_id: '',
@@ -396,7 +396,7 @@ describe('validateEvent: SPEC rules', () => {
       'timestamp_before_2000',
     ]);
     expect(reasonOf(C, c)).toBe('timestamp_in_future');
-    // The order of the SPEC rules is the order of REJECT_REASONS.
+    // The order of the rules (docs/events.md) is the order of REJECT_REASONS.
     const idx = seen.map((r) => REJECT_REASONS.indexOf(r));
     expect(idx.filter((i) => i < 0)).toEqual([]);
   });
@@ -419,7 +419,7 @@ describe('validateEvent: topic', () => {
 });
 
 describe('REJECT_REASONS', () => {
-  it('lists stable snake_case codes once each, SPEC rules in SPEC order', () => {
+  it('lists stable snake_case codes once each, rules in rule order', () => {
     expect(new Set(REJECT_REASONS).size).toBe(REJECT_REASONS.length);
     for (const r of REJECT_REASONS) expect(r).toMatch(/^[a-z]+(_[a-z0-9]+)*$/);
     const specOrder: RejectReason[] = [

@@ -1,5 +1,5 @@
 /**
- * Big numbers on a real embedded ClickHouse (SPEC section 5: "a day's Σ sale_cents may pass 2^53;
+ * Big numbers on a real embedded ClickHouse (docs/accruals.md, "Big numbers": "a day's Σ sale_cents may pass 2^53;
  * the ledger never overflows, rounds through floating point or crashes on a big number"): days
  * whose Σ sale_cents passes 10^14 (the old Decimal(18, 4) limit), whose amount passes 2^53 and whose
  * Σ sale_cents passes 2^63 (where an Int64 sum in SQL wraps) are stored and read back exactly;

@@ -85,7 +85,7 @@ describe('rateRange', () => {
     expect(mid.every((l) => l.date >= '2026-03-10' && l.status === 'final')).toBe(true);
   });
 
-  it('daily lines of the 23 h day, amounts by SPEC section 5', () => {
+  it('daily lines of the 23 h day, amounts by docs/accruals.md', () => {
     const d = '2026-03-29';
     expect(find(first, d, 'contact_fee', 'PHONE')).toMatchObject({ quantity: '2.0000', amount_cents: 840n });
     expect(find(first, d, 'contact_fee', 'CHAT')).toMatchObject({ quantity: '1.0000', amount_cents: 300n });

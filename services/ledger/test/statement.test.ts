@@ -38,7 +38,7 @@ const ledger = [
 describe('statement', () => {
   const s = buildStatement('k', '2026-02', ledger);
 
-  it('orders lines by date, SPEC line order and channel; leaves out zero lines; sums per type and channel', () => {
+  it('orders lines by date, documented line order and channel; leaves out zero lines; sums per type and channel', () => {
     expect(s.lines.map((l) => `${l.date} ${l.line_type} ${l.channel ?? ''}`.trim())).toEqual([
       '2026-02-01 contact_fee PHONE',
       '2026-02-01 minute_fee PHONE',

@@ -8,7 +8,7 @@ const DAY = 86_400_000;
 
 /**
  * Same-family re-contacts within 7 days, charged to the provider of the latest earlier answered
- * contact (the SPEC section 2 rule, counted independently of the engine).
+ * contact (the docs/detection.md rule, counted independently of the engine).
  */
 function repeatRates(contacts: readonly ContactEvent[]): Map<string, number> {
   const answered = contacts.filter((c) => c.answered_at !== null);

@@ -14,7 +14,7 @@ describe('clean traffic (ratios 0)', () => {
     p = parseValid(run);
   });
 
-  it('is valid per SPEC section 1 with unique event_ids and contact_ids', () => {
+  it('is valid per docs/events.md with unique event_ids and contact_ids', () => {
     expect(p.events.length).toBe(run.stats.total);
     expect(new Set(p.events.map((e) => e.event.event_id)).size).toBe(p.events.length);
     expect(new Set(p.contacts.map((c) => c.contact_id)).size).toBe(p.contacts.length);
@@ -96,7 +96,7 @@ describe('clean traffic (ratios 0)', () => {
     expect(new Set(p.customers.map((u) => u.provider_id))).toEqual(new Set(['prov-a', 'prov-b', 'prov-c', 'inhouse']));
   });
 
-  it('models abandon, waits, CSAT and sales as SPEC defines them', () => {
+  it('models abandon, waits, CSAT and sales as docs/events.md defines them', () => {
     const abandoned = p.contacts.filter((c) => c.outcome === 'ABANDONED');
     const answered = p.contacts.filter((c) => c.answered_at !== null);
     for (const c of abandoned) expect([c.answered_at, c.csat, c.sale_cents]).toEqual([null, null, 0]);
