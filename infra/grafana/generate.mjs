@@ -231,7 +231,7 @@ function customVar(name, label, values, current, { multi = false, includeAll = f
 }
 
 // ---------------------------------------------------------------------------------------------
-// KPIs (SPEC.md section 3)
+// KPIs (docs/kpis.md)
 
 const KPIS = {
   abandon_rate: { title: 'Abandon rate', unit: 'percentunit', min: 0, max: 1, help: 'abandoned / offered contacts' },
@@ -766,7 +766,7 @@ ORDER BY time, line_type`,
   L.add(
     timeseries({
       title: 'Avoided contacts per day (gainshare quantity)',
-      description: 'gainshare_repeat: repeat baseline x answered - repeats; gainshare_switch: switch baseline x failed journeys - switches (SPEC.md section 5).',
+      description: 'gainshare_repeat: repeat baseline x answered - repeats; gainshare_switch: switch baseline x failed journeys - switches (docs/accruals.md).',
       datasource: CH,
       targets: [
         sql(
@@ -864,7 +864,7 @@ ORDER BY month DESC, provider_id, contract_id, line_type`),
   L.add(
     table({
       title: 'Month-close adjustments',
-      description: 'gainshare_cap, gainshare_quality_gate, customer_fee_malus, customer_floor_malus (SPEC.md section 5).',
+      description: 'gainshare_cap, gainshare_quality_gate, customer_fee_malus, customer_floor_malus (docs/accruals.md).',
       datasource: CH,
       targets: [
         sql(`

@@ -1,4 +1,4 @@
--- The accrual ledger (SPEC section 5). Re-rating a day writes its lines again under the same
+-- The accrual ledger (docs/accruals.md). Re-rating a day writes its lines again under the same
 -- accrual_id with a higher version, so FINAL (or argMax by version) shows one line per id.
 -- version = the rating's clock reading in ms × 1000 + a counter, taken before the rating read
 -- its facts: the surviving line is the one computed from the latest view of the facts.

@@ -1,4 +1,4 @@
--- Quantities and amounts are exact at any size valid input can reach (SPEC section 5): a day's
+-- Quantities and amounts are exact at any size valid input can reach (docs/accruals.md, "Big numbers"): a day's
 -- Σ sale_cents is an upsell_commission quantity and has no bound, so Decimal(18, 4) (below 10^14)
 -- is too narrow. Decimal(38, 4) holds up to 10^34; rating refuses anything wider by name.
 -- amount_cents stays Int64: an amount beyond its range is an error naming the line, never stored.
