@@ -18,7 +18,7 @@ export type SignalKind = (typeof SignalKindValues)[number];
 export const JourneyOutcomeValues = ['COMPLETED', 'ABANDONED', 'FAILED'] as const;
 export type JourneyOutcome = (typeof JourneyOutcomeValues)[number];
 
-/** One finished assisted contact (SPEC section 1). Topic `cx.contacts.v1`. */
+/** One finished assisted contact (docs/events.md). Topic `cx.contacts.v1`. */
 export interface ContactEvent {
   event_id: string;
   contact_id: string;
@@ -36,7 +36,7 @@ export interface ContactEvent {
   sale_cents: number;
 }
 
-/** A customer-base change (SPEC section 1). Topic `cx.customers.v1`. */
+/** A customer-base change (docs/events.md). Topic `cx.customers.v1`. */
 export interface CustomerEvent {
   event_id: string;
   customer_id: string;
@@ -46,7 +46,7 @@ export interface CustomerEvent {
   won_by_provider: boolean;
 }
 
-/** A KPI threshold transition for a provider (SPEC section 3). Emitted on transitions only. Topic `cx.kpi-alerts.v1`. */
+/** A KPI threshold transition for a provider (docs/kpis.md). Emitted on transitions only. Topic `cx.kpi-alerts.v1`. */
 export interface KpiAlert {
   alert_id: string;
   provider_id: string;
@@ -60,7 +60,7 @@ export interface KpiAlert {
   at: number;
 }
 
-/** A repeat contact or an online-to-phone channel switch (SPEC section 2). Topic `cx.signals.v1`. */
+/** A repeat contact or an online-to-phone channel switch (docs/detection.md). Topic `cx.signals.v1`. */
 export interface JourneySignal {
   signal_id: string;
   kind: SignalKind;
@@ -78,7 +78,7 @@ export interface JourneySignal {
   gap_ms: number;
 }
 
-/** One finished self-service journey (SPEC section 1). Topic `cx.web.v1`. */
+/** One finished self-service journey (docs/events.md). Topic `cx.web.v1`. */
 export interface WebJourneyEvent {
   event_id: string;
   session_id: string;
