@@ -11,6 +11,7 @@
  */
 import { ConfigError, LineRangeError } from '@cxg/engine';
 import { DatabaseInUseError } from '@cxg/ledger';
+import { WorkerSettingsError } from '@cxg/platform';
 import { ReplayTargetError } from './replay/accruals.ts';
 import { UnreadableInputError } from './replay/ndjson.ts';
 
@@ -42,7 +43,7 @@ export class CliError extends Error {
  * ClickHouse directory another process holds, the worker's database as a replay target, a line
  * whose amount lies beyond the signed 64-bit range of cents.
  */
-const exitTwo = [ConfigError, UnreadableInputError, DatabaseInUseError, ReplayTargetError, LineRangeError] as const;
+const exitTwo = [ConfigError, WorkerSettingsError, UnreadableInputError, DatabaseInUseError, ReplayTargetError, LineRangeError] as const;
 
 /** The CliError an error stands for, or null when it is unexpected. */
 function cliErrorOf(err: unknown): CliError | null {
