@@ -8,52 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, type ContactEvent } from '@cxg/engine';
 import type { BatchContext, Consumed, Logger } from '@cxg/platform';
 import { VersionClock, insertFacts, rateRange, readLines, readWatermark } from '@cxg/ledger';
-import { config, contact, tempLedger, utc } from '@cxg/ledger/testing';
+import { BIG_NUMBERS, tempLedger } from '@cxg/ledger/testing';
 import { AccrualsHandler } from '../src/handler.ts';
 import { createAccrualsMetrics } from '../src/metrics.ts';
 
-const cfg = config(`
-timezone: UTC
-contracts:
-  - id: k-big
-    provider_id: pb
-    valid_from: 2026-05-01
-    valid_to: 2026-05-31
-    transactional: {per_contact_cents: {PHONE: 420}}
-    upsell: {commission_pct: 5}
-  - id: k-over
-    provider_id: po
-    valid_from: 2026-05-01
-    valid_to: 2026-05-31
-    upsell: {commission_pct: 100}
-  - id: k-fine
-    provider_id: pf
-    valid_from: 2026-05-01
-    valid_to: 2026-05-31
-    transactional: {per_contact_cents: {PHONE: 420}}
-    upsell: {commission_pct: 5}
-`);
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER); // the largest sale_cents one record may carry
-const INT64_MAX = 2n ** 63n - 1n;
-const sale = (provider: string, date: string, i: number, cents: number) =>
-  contact({ provider_id: provider, ended_at: utc(`${date}T10:00:00Z`) + i, sale_cents: cents });
-
-// k-big, 2026-05-04: Σ = 120 000 000 000 007 ≥ 10^14 (Decimal(18, 4) held less than 10^14)
-const dayA = [40_000_000_000_000, 40_000_000_000_003, 40_000_000_000_004].map((c, i) => sale('pb', '2026-05-04', i, c));
-// k-big, 2026-05-05: 25 × (2^53 − 1); 5 % of it passes 2^53
-const dayB = Array.from({ length: 25 }, (_, i) => sale('pb', '2026-05-05', i, Number.MAX_SAFE_INTEGER));
-// k-big, 2026-05-06: 1100 × (2^53 − 1) passes 2^63: a wrapping Int64 sum would turn it negative
-const dayC = Array.from({ length: 1100 }, (_, i) => sale('pb', '2026-05-06', i, Number.MAX_SAFE_INTEGER));
-const SUM_C = 1100n * MAX_SAFE;
-// k-over, 2026-05-06: the same sales at 100 % commission: an amount beyond the Int64 range of cents
-const dayOver = Array.from({ length: 1100 }, (_, i) => sale('po', '2026-05-06', i, Number.MAX_SAFE_INTEGER));
-// k-fine: an ordinary contact each day
-const fine = ['2026-05-04', '2026-05-05', '2026-05-06'].map((d, i) => sale('pf', d, i, 1234));
-const WATERMARK = utc('2026-05-06T10:00:05Z');
-
-/** round half away from zero of n × pct / 100 for n ≥ 0 */
-const commission = (n: bigint, pct: bigint) => (2n * n * pct + 100n) / 200n;
+const { cfg, sale, INT64_MAX, dayA, dayB, dayC, SUM_C, dayOver, fine, WATERMARK, commission } = BIG_NUMBERS;
 
 let ledger: Awaited<ReturnType<typeof tempLedger>>;
 
