@@ -9,6 +9,11 @@
 #                                          and Redis keep the real clock
 #
 # Both end with the suite's own result; exit status is npm test's.
+#
+# Debian's redis-server is linked with jemalloc, which calls clock_gettime() while libfaketime is
+# still initialising and so never starts under faketime ("unexpected recursive calls"). The redis
+# mode therefore takes the server from DATE_SHIFT_REDIS_SERVER: a redis-server built with the C
+# library's allocator, e.g. from Debian's own source (apt-get source redis; make MALLOC=libc).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode="${1:-}"
@@ -22,7 +27,8 @@ case "$mode" in
   redis)
     port="${DATE_SHIFT_REDIS_PORT:-6390}"
     dir=$(mktemp -d)
-    faketime -f "$offset" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    server="${DATE_SHIFT_REDIS_SERVER:-redis-server}"
+    faketime -f "$offset" "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
       --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
     trap 'kill "$(cat "$dir/redis.pid")" 2>/dev/null || true' EXIT
     for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -24,7 +24,9 @@ beforeAll(async () => {
   producer = await createProducer(kafka);
   // A Redis of its own, so pausing it disturbs no other test.
   redisPort = await freePort();
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  // It keeps the real clock like every store, even when this suite runs under faketime (scripts/date-shift.sh).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'LD_PRELOAD' && !k.startsWith('FAKETIME')));
+  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', env });
   await eventually(async () => ((await ping(redisPort)) ? true : undefined), 10_000, 'private redis-server');
 });
 afterAll(async () => {
@@ -35,6 +37,7 @@ afterAll(async () => {
 async function ping(port: number): Promise<boolean> {
   const { Redis } = await import('ioredis');
   const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined); // refused while the server starts: the caller polls
   try {
     await r.connect();
     return (await r.ping()) === 'PONG';
@@ -78,7 +81,9 @@ function flood(run: string, t0: number): OutRecord[] {
       ended_at: bStart + i * 60_000 + 10_000, outcome: 'FAILED', last_step: 'x', error_code: null,
     },
   }));
-  return [contact('A', 'PHONE', t0, t0 + 60_000), contact('B', 'PHONE', bStart, bStart + 23 * 3_600_000), ...chats, ...journeys];
+  // Produced in event-time order (B ends last), as a source would: no record arrives more than L late.
+  const end = (r: OutRecord) => (r.value as { ended_at: number }).ended_at;
+  return [contact('A', 'PHONE', t0, t0 + 60_000), contact('B', 'PHONE', bStart, bStart + 23 * 3_600_000), ...chats, ...journeys].sort((a, b) => end(a) - end(b));
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,7 +93,9 @@ describe('detector catching up on a backlog', () => {
     const run = runId('backlog');
     const sim = simulate({ seed: 8, customers: 26_000, providers: 3, days: 7, nowMs: NOW, issueRate: 0.6 });
     const all = [...sim].filter((r) => r.topic !== TOPICS.customers).map((r) => withIdPrefix(r, run)) as OutRecord[];
-    all.push(...flood(run, NOW - 3 * 86_400_000));
+    // The flood follows the simulated days (never placed relative to this clock), so it is in order.
+    const last = all.reduce((m, r) => Math.max(m, (r.value as { ended_at: number }).ended_at), -Infinity);
+    all.push(...flood(run, last + 3_600_000));
     // Every contact first, then every journey: contacts sit far ahead of web in the log.
     const records = [...all.filter((r) => r.topic === TOPICS.contacts), ...all.filter((r) => r.topic === TOPICS.web)];
     expect(records.length).toBeGreaterThanOrEqual(200_000);
