@@ -28,9 +28,11 @@ case "$mode" in
     port="${DATE_SHIFT_REDIS_PORT:-6390}"
     dir=$(mktemp -d)
     server="${DATE_SHIFT_REDIS_SERVER:-redis-server}"
+    # In the background rather than --daemonize: faketime waits for every process it started.
     faketime -f "$offset" "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
-    trap 'kill "$(cat "$dir/redis.pid")" 2>/dev/null || true' EXIT
+      --logfile "$dir/redis.log" &
+    faked=$!
+    trap 'kill "$faked" 2>/dev/null || true; pkill -f "$server.*:$port" 2>/dev/null || true' EXIT
     for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     echo "date-shift: Redis on :$port says $(redis-cli -p "$port" time | head -n1 | xargs -I{} date -u -d @{} +%FT%TZ), this host says $(date -u +%FT%TZ)" >&2
     REDIS_URL="redis://127.0.0.1:$port" npm test
