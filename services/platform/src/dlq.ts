@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import { TOPICS } from '@cxg/engine';
+import { MAX_REQUEST_BYTES } from './sink.ts';
 
 export interface Rejected {
   topic: string;
@@ -17,7 +18,24 @@ export interface Rejected {
  * rejected record may be dead-lettered twice, which never affects counts (it had no effect).
  */
 export async function sendToDlq(producer: Producer, rejected: Rejected[]): Promise<void> {
-  if (rejected.length === 0) return;
+  // In requests of at most MAX_REQUEST_BYTES: one fetched batch of bad records can exceed what the
+  // broker accepts as one record batch.
+  let chunk: Rejected[] = [];
+  let bytes = 0;
+  for (const r of rejected) {
+    const size = (r.value?.length ?? 0) + (r.key?.length ?? 0) + 700; // + headers
+    if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      await send(producer, chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(r);
+    bytes += size;
+  }
+  if (chunk.length > 0) await send(producer, chunk);
+}
+
+async function send(producer: Producer, rejected: Rejected[]): Promise<void> {
   await producer.send({
     topic: TOPICS.dlq,
     acks: -1,

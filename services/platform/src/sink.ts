@@ -18,13 +18,29 @@ export interface ProduceOptions {
   rawOnEncodeError?: boolean;
 }
 
-/** Encodes records with the registry serde and sends them with acks=all, grouped per topic. */
+/**
+ * Bytes of keys and values per produce request. A broker refuses a record batch larger than its
+ * `message.max.bytes` (1 MiB by default) with a non-retriable error, and one request's records for a
+ * partition form one batch: a worker releasing a large backlog at once (tens of thousands of
+ * signals) must split its sends, never exceed the limit.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/**
+ * Encodes records with the registry serde and sends them with acks=all, grouped per topic, in
+ * requests of at most MAX_REQUEST_BYTES, one after the other (so per-partition order holds).
+ */
 export async function produceRecords(producer: Producer, serde: Serde, records: readonly OutRecord[], opts: ProduceOptions = {}): Promise<void> {
   if (records.length === 0) return;
-  const byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
+  let byTopic = new Map<string, Array<{ key: string | null; value: Buffer }>>();
+  let bytes = 0;
+  const flush = async () => {
+    if (byTopic.size === 0) return;
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    byTopic = new Map();
+    bytes = 0;
+  };
   for (const r of records) {
-    let messages = byTopic.get(r.topic);
-    if (!messages) byTopic.set(r.topic, (messages = []));
     let value: Buffer;
     try {
       value = await serde.encode(r.topic, r.value);
@@ -32,9 +48,14 @@ export async function produceRecords(producer: Producer, serde: Serde, records: 
       if (!opts.rawOnEncodeError) throw new Error(`cannot encode a record for ${r.topic}: ${(err as Error).message}`, { cause: err });
       value = Buffer.from(JSON.stringify(r.value));
     }
+    const size = value.length + (r.key === null ? 0 : Buffer.byteLength(r.key)) + 64; // + record overhead
+    if (bytes + size > MAX_REQUEST_BYTES) await flush();
+    let messages = byTopic.get(r.topic);
+    if (!messages) byTopic.set(r.topic, (messages = []));
     messages.push({ key: r.key, value });
+    bytes += size;
   }
-  await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  await flush();
 }
 
 export interface KafkaSink {
