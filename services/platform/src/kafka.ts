@@ -16,16 +16,161 @@ function kafkaLogCreator(log: Logger) {
     };
 }
 
+/** kafkajs's ssl option: off, the system's CAs, or the CA of KAFKA_SSL_CA_FILE. */
+export function kafkaSslOption(endpoints: Pick<Endpoints, 'kafkaSsl' | 'kafkaSslCa'>): boolean | { ca: string[] } {
+  if (!endpoints.kafkaSsl) return false;
+  return endpoints.kafkaSslCa ? { ca: [endpoints.kafkaSslCa] } : true;
+}
+
+/** A broker refused who we are or what we asked: the message names the user, the broker and the topic or group. */
+export class KafkaAccessError extends Error {
+  override readonly name = 'KafkaAccessError';
+
+  constructor(
+    message: string,
+    /** the Kafka error type, e.g. TOPIC_AUTHORIZATION_FAILED, or SASL_AUTHENTICATION_FAILED, TLS */
+    readonly type: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** What a call was about, for the message: the verb and the topics or group it named. */
+interface KafkaCall {
+  /** `write to`, `read`, `describe` */
+  verb: string;
+  topics: string[];
+  groupId?: string;
+}
+
+/** The error and whatever kafkajs wrapped inside it (retries exceeded, non-retriable, cause). */
+function errorChain(err: unknown): Array<Error & { type?: string }> {
+  const out: Array<Error & { type?: string }> = [];
+  let e: unknown = err;
+  while (e instanceof Error && out.length < 8 && !out.includes(e)) {
+    out.push(e);
+    const next = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+    e = next;
+  }
+  return out;
+}
+
+function topicsOf(method: string, args: unknown[]): string[] {
+  const a = args[0] as { topic?: unknown; topics?: unknown; topicMessages?: Array<{ topic?: unknown }> } | string | undefined;
+  if (typeof a === 'string') return [a];
+  if (!a || typeof a !== 'object') return [];
+  const out: unknown[] = [];
+  if (a.topic !== undefined) out.push(a.topic);
+  if (Array.isArray(a.topics)) out.push(...a.topics.map((t) => (typeof t === 'object' && t !== null && 'topic' in t ? (t as { topic: unknown }).topic : t)));
+  if (Array.isArray(a.topicMessages)) out.push(...a.topicMessages.map((t) => t.topic));
+  void method;
+  return out.map(String);
+}
+
+/** kafkajs's messages of the authorization errors: a retry wrapper keeps the message but not the type. */
+const AUTHORIZATION_MESSAGES: ReadonlyArray<readonly [string, string]> = [
+  ['TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics: [Topic authorization failed]'],
+  ['GROUP_AUTHORIZATION_FAILED', 'Not authorized to access group: Group authorization failed'],
+  ['CLUSTER_AUTHORIZATION_FAILED', 'Cluster authorization failed'],
+  ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'Transactional Id authorization failed'],
+];
+
+const VERBS: Record<string, string> = { send: 'write to', sendBatch: 'write to', subscribe: 'read', run: 'read' };
+
+/**
+ * Turns kafkajs's authentication, authorization and TLS failures into one clear line; any other
+ * error comes back as it was.
+ *   Kafka SASL authentication failed for user U at host:port: <broker's reason>
+ *   Kafka: user U is not authorized to write to topic T at host:port (TOPIC_AUTHORIZATION_FAILED)
+ *   Kafka: user U is not authorized to use consumer group G at host:port (GROUP_AUTHORIZATION_FAILED)
+ *   Kafka TLS connection to host:port failed: <reason> (KAFKA_SSL_CA_FILE names the CA that signed the broker's certificate)
+ */
+export function explainKafkaError(err: unknown, endpoints: Pick<Endpoints, 'kafkaBrokers' | 'kafkaSasl' | 'kafkaSsl'>, call: Partial<KafkaCall> = {}): unknown {
+  if (err instanceof KafkaAccessError) return err;
+  const chain = errorChain(err);
+  if (chain.length === 0) return err;
+  const at = endpoints.kafkaBrokers.join(',');
+  const user = endpoints.kafkaSasl ? `user ${endpoints.kafkaSasl.username}` : 'an unauthenticated client';
+  const sasl = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED' || e.message === 'SASL Authentication failed' || e.type === 'ILLEGAL_SASL_STATE' || e.type === 'UNSUPPORTED_SASL_MECHANISM');
+  if (sasl) {
+    return new KafkaAccessError(`Kafka SASL authentication failed for ${user} at ${at}: ${sasl.message}`, 'SASL_AUTHENTICATION_FAILED', { cause: err });
+  }
+  const typeOf = (e: Error & { type?: string }): string | undefined =>
+    typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED') ? e.type : AUTHORIZATION_MESSAGES.find(([, m]) => e.message === m)?.[0];
+  const typed = chain.find((e) => typeOf(e) !== undefined);
+  if (typed) {
+    const type = typeOf(typed)!;
+    const topics = call.topics?.length ? call.topics.join(', ') : 'the requested topics';
+    const what =
+      type === 'TOPIC_AUTHORIZATION_FAILED'
+        ? `${call.verb ?? 'access'} topic ${topics}`
+        : type === 'GROUP_AUTHORIZATION_FAILED'
+          ? `use consumer group ${call.groupId ?? '(unknown)'}`
+          : type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
+            ? 'use that transactional id'
+            : 'do that on the cluster';
+    return new KafkaAccessError(`Kafka: ${user} is not authorized to ${what} at ${at} (${type}: the broker's ACLs do not allow it)`, type, { cause: err });
+  }
+  const tls = chain.find((e) => /certificate|self[- ]signed|SSL|TLS|EPROTO|wrong version number/i.test(e.message));
+  if (tls && endpoints.kafkaSsl) {
+    return new KafkaAccessError(`Kafka TLS connection to ${at} failed: ${tls.message} (KAFKA_SSL_CA_FILE names the CA that signed the broker's certificate)`, 'TLS', { cause: err });
+  }
+  return err;
+}
+
+/** Every method of a kafkajs client that returns a promise rejects with explainKafkaError's message. */
+function guard<T extends object>(client: T, endpoints: Endpoints, base: Partial<KafkaCall>): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'on' || prop === 'logger') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!result || typeof (result as Promise<unknown>).then !== 'function') return result;
+        const call = { ...base, verb: VERBS[prop] ?? base.verb ?? 'describe', topics: topicsOf(prop, args) };
+        return (result as Promise<unknown>).then(undefined, (e: unknown) => {
+          throw explainKafkaError(e, endpoints, call);
+        });
+      };
+    },
+  });
+}
+
+/**
+ * kafkajs for the endpoints: SASL and TLS as configured, logs into pino, and producers, consumers
+ * and admins whose authentication and authorization failures say who was refused what, where
+ * (explainKafkaError). A consumer that crashes on such a failure carries that message too.
+ */
 export function createKafka(endpoints: Endpoints, clientId: string, log: Logger): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId,
     brokers: endpoints.kafkaBrokers,
-    ssl: endpoints.kafkaSsl,
+    ssl: kafkaSslOption(endpoints),
     sasl: (endpoints.kafkaSasl ?? undefined) as SASLOptions | undefined,
     logLevel: logLevel.INFO,
     logCreator: kafkaLogCreator(log),
     retry: { retries: 8 },
   });
+  const producer = kafka.producer.bind(kafka);
+  const consumer = kafka.consumer.bind(kafka);
+  const admin = kafka.admin.bind(kafka);
+  kafka.producer = (config) => guard(producer(config), endpoints, { verb: 'write to' });
+  kafka.admin = (config) => guard(admin(config), endpoints, { verb: 'describe' });
+  kafka.consumer = (config) => {
+    const c = consumer(config);
+    // The crash event's error is the one the consumer's owner sees: give it the clear message.
+    c.on(c.events.CRASH, (event) => {
+      const error = (event.payload as { error?: Error }).error;
+      const clear = explainKafkaError(error, endpoints, { verb: 'read', groupId: config.groupId });
+      if (error && clear instanceof KafkaAccessError) {
+        error.message = clear.message;
+        (error as { type?: string }).type ??= clear.type;
+      }
+    });
+    return guard(c, endpoints, { verb: 'read', groupId: config.groupId });
+  };
+  return kafka;
 }
 
 /** Idempotent producer: a retried send cannot duplicate a record in the log. */

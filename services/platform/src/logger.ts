@@ -1,8 +1,13 @@
 import { pino, type Logger } from 'pino';
+import { REDACT_PATHS } from './env.ts';
 
 export type { Logger };
 
-/** JSON logs to stdout; customer identifiers only at debug level. */
+/**
+ * JSON logs to stdout; customer identifiers only at debug level. Secrets never reach a line:
+ * REDACT_PATHS blanks passwords, keys and URLs that may carry credentials wherever an endpoints or
+ * config object is logged.
+ */
 export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, base: { worker: name } });
+  return pino({ name, level, base: { worker: name }, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } });
 }
