@@ -2,3 +2,4 @@
 export * from './metrics.ts';
 export * from './handler.ts';
 export * from './main.ts';
+export * from './routes.ts';

@@ -3,6 +3,7 @@ import { startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
 import { VersionClock, closeLedger, openLedger } from '@cxg/ledger';
 import { ACCRUALS_TOPICS, AccrualsHandler } from './handler.ts';
 import { createAccrualsMetrics } from './metrics.ts';
+import { ledgerRoutes } from './routes.ts';
 
 export type { RunningWorker };
 
@@ -39,6 +40,8 @@ export function startAccruals(opts: AccrualsOptions = {}): Promise<RunningWorker
         topics: ACCRUALS_TOPICS,
         handler,
         metrics,
+        // Statements while this process owns an embedded ClickHouse directory (`cxg statement` falls back to these).
+        routes: ledgerRoutes({ client, clickhouseUrl: url, watermarkMs: () => handler.watermarkMs }),
         runner: {
           dlqTopics: [TOPICS.customers],
           fromBeginning: opts.fromBeginning ?? true,

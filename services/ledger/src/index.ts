@@ -8,3 +8,4 @@ export * from './version.ts';
 export * from './monthly.ts';
 export * from './statement.ts';
 export * from './evidence.ts';
+export * from './statement-read.ts';

@@ -1,14 +1,36 @@
 import { Option, type Command } from 'commander';
-import { buildStatement, monthRange, readLines, rows, statementCsv, statementJsonText, statementText } from '@cxg/ledger';
+import { DatabaseInUseError, noLinesMessage, readStatement, statementCsv, statementJsonText, statementText, type Statement } from '@cxg/ledger';
 import { CliError } from '../errors.ts';
 import { CLICKHOUSE_HELP, defaultClickHouse, monthArg, withLedger } from '../replay/ledger-cli.ts';
+import { defaultWorkerUrl, statementFromWorker, workerArg } from '../replay/worker-statement.ts';
 
 interface StatementOptions {
   contract: string;
   month: string;
   format: 'table' | 'csv' | 'json';
+  json?: boolean;
   allLines?: boolean;
   clickhouse: string;
+  worker?: string;
+}
+
+/**
+ * The statement from the ledger; when the embedded directory is in use (chdb lets one process
+ * open it, and a running accruals worker holds it), from that worker's GET /statement.
+ */
+async function fetchStatement(opts: StatementOptions): Promise<Statement> {
+  const req = { contract: opts.contract, month: opts.month, allLines: opts.allLines ?? false };
+  if (opts.worker !== undefined) return statementFromWorker(workerArg(opts.worker), req);
+  try {
+    return await withLedger(opts.clickhouse, async (client) => {
+      const read = await readStatement(client, opts.contract, opts.month, { includeZeroLines: req.allLines });
+      if (read.statement === null) throw new CliError(noLinesMessage(opts.contract, opts.month, opts.clickhouse, read.contractsWithLines), 1);
+      return read.statement;
+    });
+  } catch (err) {
+    if (!(err instanceof DatabaseInUseError)) throw err;
+    return statementFromWorker(defaultWorkerUrl(), { ...req, fallbackFrom: { clickhouse: opts.clickhouse, pid: err.pid } });
+  }
 }
 
 export function register(program: Command): void {
@@ -18,8 +40,10 @@ export function register(program: Command): void {
     .requiredOption('--contract <id>', 'contract id, e.g. c-prov-a-2026')
     .requiredOption('--month <YYYY-MM>', 'calendar month of the contract-local dates', monthArg)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .addOption(new Option('--json', 'the same as --format json').conflicts('format'))
     .option('--all-lines', 'include lines whose quantity and amount are both 0 (left out by default)')
     .option('--clickhouse <url>', CLICKHOUSE_HELP, defaultClickHouse())
+    .option('--worker <url>', 'read through the accruals worker at http://host:port (its METRICS_PORT) instead of ClickHouse')
     .addHelpText(
       'after',
       `
@@ -31,28 +55,28 @@ then final; the month is closed (its cap, quality-gate and malus lines exist) on
 passes the end of its last day inside validity plus the lateness.
 csv: one row per line, no total rows. json: {contract_id, provider_id, currency, month, final,
 closed, total_cents, provisional_cents, totals[], lines[]}.
-An embedded ClickHouse directory can be open in one process only: with a running accruals
-worker on the default directory, use a ClickHouse server, or stop the worker first.
+
+A running pipeline on an embedded ClickHouse: a chdb directory can be open in one process only,
+and a running accruals worker holds it. When the directory is in use, the statement comes from
+that worker instead (GET /statement on its METRICS_PORT, default 9403, at 127.0.0.1), after
+checking that the worker writes this very directory; the output is the same. --worker asks the
+worker at that address directly, whatever --clickhouse says (e.g. another machine's worker).
+When neither works, one line says why, exit 2.
 
 Examples:
   cxg statement --contract c-prov-a-2026 --month 2026-10
   cxg statement --contract c-prov-a-2026 --month 2026-10 --format csv > 2026-10.csv
   cxg statement --clickhouse chdb://.cxg/replay/clickhouse --contract c-prov-c-2026-11 --month 2026-11
+  cxg statement --worker http://127.0.0.1:9403 --contract c-prov-a-2026 --month 2026-10 --json
 
-Exit codes: 0 printed; 1 invalid arguments, or no ledger lines for that contract and month; 2 ledger unavailable.`,
+Exit codes: 0 printed; 1 invalid arguments, or no ledger lines for that contract and month; 2 ledger
+unavailable (in use and no accruals worker of it answers, or the worker fails).`,
     )
     .action(async (opts: StatementOptions) => {
-      await withLedger(opts.clickhouse, async (client) => {
-        const { from, to } = monthRange(opts.month);
-        const lines = await readLines(client, { contractIds: [opts.contract], from, to });
-        if (lines.length === 0) {
-          const known = await rows<{ c: string }>(client, 'SELECT DISTINCT contract_id AS c FROM accrual_lines ORDER BY c');
-          throw new CliError(`no ledger lines for ${opts.contract} in ${opts.month} in ${opts.clickhouse} (contracts with lines: ${known.map((k) => k.c).join(', ') || 'none'})`, 1);
-        }
-        const s = buildStatement(opts.contract, opts.month, lines, { includeZeroLines: opts.allLines ?? false });
-        if (opts.format === 'json') process.stdout.write(statementJsonText(s) + '\n');
-        else if (opts.format === 'csv') process.stdout.write(statementCsv(s));
-        else process.stdout.write(statementText(s));
-      });
+      const s = await fetchStatement(opts);
+      const format = opts.json ? 'json' : opts.format;
+      if (format === 'json') process.stdout.write(statementJsonText(s) + '\n');
+      else if (format === 'csv') process.stdout.write(statementCsv(s));
+      else process.stdout.write(statementText(s));
     });
 }
