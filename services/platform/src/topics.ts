@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { AVRO_TOPICS, TOPICS } from '@cxg/engine';
 import { ensureTopics } from './kafka.ts';
 import type { Serde } from './serde.ts';
@@ -17,13 +17,66 @@ export interface TopicsInitResult {
  * for meaning (event times are in the values), and a producer host whose clock is off by more than
  * the broker's tolerance (`log.message.timestamp.after.max.ms`, 1 h by default) would otherwise have
  * its records refused. Retention and offset lookups by time then follow the broker's own clock.
+ *
+ * The DLQ accepts records DLQ_HEADROOM_BYTES larger than the largest input topic does, so that the
+ * copy of a rejected record that was just small enough to be written (plus its headers) always fits.
  */
 export async function initTopics(kafka: Kafka, serde: Serde, partitions: number): Promise<TopicsInitResult> {
-  const all = [...AVRO_TOPICS, TOPICS.dlq];
-  const { created, existing } = await ensureTopics(
-    kafka,
-    all.map((topic) => ({ topic, numPartitions: partitions, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] })),
-  );
+  const appendTime = { name: 'message.timestamp.type', value: 'LogAppendTime' };
+  const inputs = await ensureTopics(kafka, AVRO_TOPICS.map((topic) => ({ topic, numPartitions: partitions, configEntries: [appendTime] })));
+  const dlqMax = String((await largestRecordBytes(kafka, AVRO_TOPICS)) + DLQ_HEADROOM_BYTES);
+  const dlq = await ensureTopics(kafka, [{ topic: TOPICS.dlq, numPartitions: partitions, configEntries: [appendTime, { name: 'max.message.bytes', value: dlqMax }] }]);
+  if (dlq.existing.length > 0) await raiseDlqLimit(kafka, Number(dlqMax));
   const ids = await serde.registerAll();
-  return { created, existing, schemaIds: Object.fromEntries(ids) };
+  return { created: [...inputs.created, ...dlq.created], existing: [...inputs.existing, ...dlq.existing], schemaIds: Object.fromEntries(ids) };
+}
+
+/**
+ * Room a dead-lettered copy needs beyond the record it copies: the five cx-* headers (cx-error is at
+ * most 512 characters) and the record framing. Generous, so the bound never depends on key sizes.
+ */
+export const DLQ_HEADROOM_BYTES = 64 * 1024;
+
+/**
+ * The largest record batch the topics accept (`max.message.bytes`, the broker's `message.max.bytes`
+ * unless a topic overrides it). A record that the producer could just write there would not fit into
+ * a DLQ with the same limit once its headers are added: the DLQ write would fail for good, and the
+ * worker would retry that batch forever, stalling its partition (docs/bad-input.md).
+ */
+async function largestRecordBytes(kafka: Kafka, topics: readonly string[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const res = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+    });
+    return Math.max(...res.resources.map((r) => Number(r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 1_048_588)));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * An existing DLQ created before the limit above (or by hand) gets it, keeping its other topic-level
+ * settings: AlterConfigs replaces the whole set of a topic's overrides, so they are sent along.
+ */
+async function raiseDlqLimit(kafka: Kafka, bytes: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: TOPICS.dlq }] });
+    const entries = res.resources[0]!.configEntries;
+    const current = Number(entries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
+    if (current >= bytes) return;
+    const overrides = entries
+      .filter((e) => e.configSource === kafkajs.ConfigSource.TOPIC_CONFIG && !e.isSensitive && e.configName !== 'max.message.bytes')
+      .map((e) => ({ name: e.configName, value: e.configValue }));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: TOPICS.dlq, configEntries: [...overrides, { name: 'max.message.bytes', value: String(bytes) }] }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
