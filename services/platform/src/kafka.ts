@@ -1,14 +1,16 @@
 import { AssignerProtocol, Kafka, logLevel, type PartitionAssigner, type Producer, type SASLOptions } from 'kafkajs';
+import { TOPICS } from '@cxg/engine';
 import type { Logger } from './logger.ts';
 import type { Endpoints } from './env.ts';
 
 // kafkajs warns on every producer about its v2 partitioner change; we key by customer_id and accept the default.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
-/** kafkajs logs routed into pino, so every line is JSON with the worker's name. */
-function kafkaLogCreator(log: Logger) {
+/** kafkajs logs routed into pino, so every line is JSON with the worker's name; `seen` sees every entry first. */
+function kafkaLogCreator(log: Logger, seen: (entry: Record<string, unknown>) => void = () => undefined) {
   return () =>
     ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
+      seen(entry);
       const { message, ...rest } = entry;
       if (level === logLevel.ERROR) log.error(rest, message);
       else if (level === logLevel.WARN) log.warn(rest, message);
@@ -76,6 +78,8 @@ const AUTHORIZATION_MESSAGES: ReadonlyArray<readonly [string, string]> = [
   ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'Transactional Id authorization failed'],
 ];
 
+const GROUP_REFUSED = AUTHORIZATION_MESSAGES[1]![1];
+
 const VERBS: Record<string, string> = { send: 'write to', sendBatch: 'write to', subscribe: 'read', run: 'read' };
 
 /**
@@ -120,7 +124,7 @@ export function explainKafkaError(err: unknown, endpoints: Pick<Endpoints, 'kafk
 }
 
 /** Every method of a kafkajs client that returns a promise rejects with explainKafkaError's message. */
-function guard<T extends object>(client: T, endpoints: Endpoints, base: Partial<KafkaCall>): T {
+function guard<T extends object>(client: T, explain: (err: unknown, call: Partial<KafkaCall>) => unknown, base: Partial<KafkaCall>): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -130,7 +134,7 @@ function guard<T extends object>(client: T, endpoints: Endpoints, base: Partial<
         if (!result || typeof (result as Promise<unknown>).then !== 'function') return result;
         const call = { ...base, verb: VERBS[prop] ?? base.verb ?? 'describe', topics: topicsOf(prop, args) };
         return (result as Promise<unknown>).then(undefined, (e: unknown) => {
-          throw explainKafkaError(e, endpoints, call);
+          throw explain(e, call);
         });
       };
     },
@@ -143,35 +147,63 @@ function guard<T extends object>(client: T, endpoints: Endpoints, base: Partial<
  * (explainKafkaError). A consumer that crashes on such a failure carries that message too.
  */
 export function createKafka(endpoints: Endpoints, clientId: string, log: Logger): Kafka {
+  // kafkajs turns a FindCoordinator refused by the ACLs into "Failed to find group coordinator"; only
+  // its error log of the response says why. Remember when a broker last refused a group.
+  let groupRefusedAt = -Infinity;
+  const noteRefusal = (entry: Record<string, unknown>): void => {
+    if (entry.error === GROUP_REFUSED) groupRefusedAt = Date.now();
+  };
+  const explain = (err: unknown, call: Partial<KafkaCall>): unknown => {
+    const e = err as Error | undefined;
+    if (e?.name === 'KafkaJSGroupCoordinatorNotFound' && Date.now() - groupRefusedAt < 60_000) {
+      return explainKafkaError(Object.assign(new Error(GROUP_REFUSED, { cause: err }), { type: 'GROUP_AUTHORIZATION_FAILED' }), endpoints, call);
+    }
+    return explainKafkaError(err, endpoints, call);
+  };
   const kafka = new Kafka({
     clientId,
     brokers: endpoints.kafkaBrokers,
     ssl: kafkaSslOption(endpoints),
     sasl: (endpoints.kafkaSasl ?? undefined) as SASLOptions | undefined,
     logLevel: logLevel.INFO,
-    logCreator: kafkaLogCreator(log),
+    logCreator: kafkaLogCreator(log, noteRefusal),
     retry: { retries: 8 },
   });
   const producer = kafka.producer.bind(kafka);
   const consumer = kafka.consumer.bind(kafka);
   const admin = kafka.admin.bind(kafka);
-  kafka.producer = (config) => guard(producer(config), endpoints, { verb: 'write to' });
-  kafka.admin = (config) => guard(admin(config), endpoints, { verb: 'describe' });
+  kafka.producer = (config) => guard(producer(config), explain, { verb: 'write to' });
+  kafka.admin = (config) => guard(admin(config), explain, { verb: 'describe' });
   kafka.consumer = (config) => {
     const c = consumer(config);
     // The crash event's error is the one the consumer's owner sees: give it the clear message.
     c.on(c.events.CRASH, (event) => {
       const error = (event.payload as { error?: Error }).error;
-      const clear = explainKafkaError(error, endpoints, { verb: 'read', groupId: config.groupId });
+      const clear = explain(error, { verb: 'read', groupId: config.groupId });
       if (error && clear instanceof KafkaAccessError) {
         error.message = clear.message;
         (error as { type?: string }).type ??= clear.type;
       }
     });
-    return guard(c, endpoints, { verb: 'read', groupId: config.groupId });
+    return guard(c, explain, { verb: 'read', groupId: config.groupId });
   };
   return kafka;
 }
+
+/**
+ * What each program may do on a secured cluster: its SASL user, the topics it reads and writes and
+ * the consumer groups it may use (a prefix: the default group and any group named after it, e.g.
+ * `cx-detector-blue`). `cxg stack up` turns this into SCRAM users and ACLs on its SASL_SSL listener;
+ * on another cluster it is the list of ACLs to ask for (docs/security.md).
+ */
+export const KAFKA_ACCESS = {
+  detector: { user: 'cx-detector', groupPrefix: 'cx-detector', read: [TOPICS.contacts, TOPICS.web], write: [TOPICS.signals, TOPICS.dlq] },
+  kpi: { user: 'cx-kpi', groupPrefix: 'cx-kpi', read: [TOPICS.contacts, TOPICS.web, TOPICS.signals], write: [TOPICS.alerts] },
+  accruals: { user: 'cx-accruals', groupPrefix: 'cx-accruals', read: [TOPICS.contacts, TOPICS.web, TOPICS.customers, TOPICS.signals], write: [TOPICS.dlq] },
+  simulator: { user: 'cx-simulator', groupPrefix: null, read: [], write: [TOPICS.contacts, TOPICS.web, TOPICS.customers] },
+} as const satisfies Record<string, { user: string; groupPrefix: string | null; read: readonly string[]; write: readonly string[] }>;
+
+export type KafkaAccessRole = keyof typeof KAFKA_ACCESS;
 
 /** Idempotent producer: a retried send cannot duplicate a record in the log. */
 export async function createProducer(kafka: Kafka): Promise<Producer> {

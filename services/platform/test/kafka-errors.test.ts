@@ -48,3 +48,13 @@ describe('log redaction', () => {
     expect(out).not.toContain('hunter2');
   });
 });
+
+describe('KAFKA_ACCESS', () => {
+  it('gives each worker the group prefix of its default group', async () => {
+    const { WORKER_DEFAULTS } = await import('../src/settings.ts');
+    const { KAFKA_ACCESS } = await import('../src/kafka.ts');
+    expect(KAFKA_ACCESS.detector.groupPrefix).toBe(WORKER_DEFAULTS.detector.groupId);
+    expect(KAFKA_ACCESS.kpi.groupPrefix).toBe(WORKER_DEFAULTS.kpi.groupId);
+    expect(KAFKA_ACCESS.accruals.groupPrefix).toBe(WORKER_DEFAULTS.accruals.groupId);
+  });
+});

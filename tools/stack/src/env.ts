@@ -22,6 +22,8 @@ export interface StackEnv {
 export interface StackPorts {
   kafka: number;
   kafkaController: number;
+  /** the broker's second listener: SASL/SCRAM-SHA-512 over TLS, with ACLs */
+  kafkaSasl: number;
   registry: number;
   /** Quarkus' management interface, where Apicurio serves /health/ready */
   registryManagement: number;
@@ -32,6 +34,7 @@ export interface StackPorts {
 export const DEFAULT_PORTS: Readonly<StackPorts> = {
   ...LOCAL_PORTS,
   kafkaController: 9093,
+  kafkaSasl: 9094,
   registryManagement: 9081,
 };
 
@@ -39,6 +42,7 @@ export const DEFAULT_PORTS: Readonly<StackPorts> = {
 export const PORT_VARIABLES: Readonly<Record<keyof StackPorts, string>> = {
   kafka: 'CXG_KAFKA_PORT (or KAFKA_BROKERS)',
   kafkaController: 'CXG_KAFKA_CONTROLLER_PORT',
+  kafkaSasl: 'CXG_KAFKA_SASL_PORT',
   registry: 'CXG_REGISTRY_PORT (or SCHEMA_REGISTRY_URL)',
   registryManagement: 'CXG_REGISTRY_MANAGEMENT_PORT',
   redis: 'REDIS_URL (or CXG_REDIS_PORT)',
@@ -72,6 +76,7 @@ export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
     kafka: port(env, 'CXG_KAFKA_PORT', localKafkaPort(env.KAFKA_BROKERS) ?? DEFAULT_PORTS.kafka),
     kafkaController: port(env, 'CXG_KAFKA_CONTROLLER_PORT', DEFAULT_PORTS.kafkaController),
+    kafkaSasl: port(env, 'CXG_KAFKA_SASL_PORT', DEFAULT_PORTS.kafkaSasl),
     registry: port(env, 'CXG_REGISTRY_PORT', localRegistryPort(env.SCHEMA_REGISTRY_URL) ?? DEFAULT_PORTS.registry),
     registryManagement: port(env, 'CXG_REGISTRY_MANAGEMENT_PORT', DEFAULT_PORTS.registryManagement),
     redis: port(env, 'CXG_REDIS_PORT', localRedisPort(env.REDIS_URL) ?? DEFAULT_PORTS.redis),
@@ -124,9 +129,9 @@ export function stackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   };
 }
 
-/** Where the local stack keeps its state: <repo>/.cxg/stack (ignored by git). */
-export function stateDir(): string {
-  return join(STATE_DIR, 'stack');
+/** Where the local stack keeps its state: $CXG_STACK_DIR, else <repo>/.cxg/stack (ignored by git). */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CXG_STACK_DIR ? resolve(env.CXG_STACK_DIR) : join(STATE_DIR, 'stack');
 }
 
 /** Download cache outside the repository: $CXG_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/cx-gainshare. */

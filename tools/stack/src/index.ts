@@ -12,6 +12,7 @@ import { clickhouseStatus } from './clickhouse.ts';
 import { doctor, type Check, type DoctorReport } from './doctor.ts';
 import { findRepoRoot, managedServices, redisTarget, stackEnv, stackPorts, stateDir, type StackEnv } from './env.ts';
 import { kafka } from './kafka.ts';
+import { kafkaSecurity, kafkaSecurityUp, type KafkaSecurity } from './kafka-security.ts';
 import { findJavaFor, findMaven, findRedisServer, HINTS, type JavaRuntime } from './prereq.ts';
 import { portOpen, StackError, withLock } from './proc.ts';
 import { redisDown, redisStatus, redisUp } from './redis.ts';
@@ -21,6 +22,7 @@ import type { ServiceName, ServiceStatus, StackContext, StackOptions } from './t
 
 export { stackEnv, stackPorts, cacheDir, stateDir, findRepoRoot, DEFAULT_PORTS } from './env.ts';
 export type { StackEnv, StackPorts } from './env.ts';
+export type { KafkaSecurity } from './kafka-security.ts';
 export type { ServiceName, ServiceState, ServiceStatus, StackOptions } from './types.ts';
 export { StackError } from './proc.ts';
 export { checkPrerequisites, formatChecks, summary as doctorSummary, systemProbe, type Check, type DoctorReport } from './doctor.ts';
@@ -107,6 +109,10 @@ export async function stackUp(opts: StackOptions = {}): Promise<StackEnv> {
       if (up?.result === 'running') ctx.log(`${SERVICES[i]!.name}: already running (pid ${up.pid})`);
     });
     if (redis === 'running') ctx.log('redis: already running (started by cxg stack)');
+    if (ctx.managed.kafka) {
+      const kafkaUp = results[SERVICES.indexOf(kafka)];
+      await kafkaSecurityUp(ctx, kafkaUp?.status === 'fulfilled' && kafkaUp.value?.result === 'started');
+    }
   }, ctx.log);
   ctx.log(`stack: up in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs in ${ctx.logs})`);
   return ctx.env;
@@ -132,6 +138,15 @@ export async function stackDown(opts: StackOptions = {}): Promise<DownResult[]> 
 export async function stackStatus(opts: StackOptions = {}): Promise<ServiceStatus[]> {
   const ctx = context(opts);
   return Promise.all([...SERVICES.map((s) => serviceStatus(ctx, s)), redisStatus(ctx), clickhouseStatus(ctx)]);
+}
+
+/**
+ * The local broker's SASL_SSL listener: its address, the CA file, and each program's SCRAM user with
+ * its password file (KAFKA_BROKERS, KAFKA_SSL_CA_FILE, KAFKA_USERNAME, KAFKA_PASSWORD_FILE).
+ * The users and ACLs exist once `stackUp` has run against a broker started with this listener.
+ */
+export function stackKafkaSecurity(): KafkaSecurity {
+  return kafkaSecurity(context());
 }
 
 /** Where the downloads are cached (for docs and `status --json`). */

@@ -12,19 +12,20 @@ import { KAFKA_JAVA, type JavaRuntime } from './prereq.ts';
 import { rotateLog, StackError } from './proc.ts';
 import type { ServiceDescriptor, ServicePaths } from './service.ts';
 import type { StackContext } from './types.ts';
+import { ensureCertificates, securityFiles, securityProperties, type KafkaSecurityFiles } from './kafka-security.ts';
 
-function serverProperties(ctx: StackContext, data: string): string {
-  const { kafka, kafkaController } = ctx.ports;
+function serverProperties(ctx: StackContext, data: string, security: KafkaSecurityFiles): string {
+  const { kafka, kafkaController, kafkaSasl } = ctx.ports;
   return `# Written by \`cxg stack up\` on every start (edits here are overwritten; see tools/stack/src/kafka.ts).
 # One node that is both broker and controller (KRaft), listening on loopback only.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=${LOOPBACK}:${kafkaController}
-listeners=PLAINTEXT://${LOOPBACK}:${kafka},CONTROLLER://${LOOPBACK}:${kafkaController}
-advertised.listeners=PLAINTEXT://${LOOPBACK}:${kafka}
+listeners=PLAINTEXT://${LOOPBACK}:${kafka},CONTROLLER://${LOOPBACK}:${kafkaController},SASL_SSL://${LOOPBACK}:${kafkaSasl}
+advertised.listeners=PLAINTEXT://${LOOPBACK}:${kafka},SASL_SSL://${LOOPBACK}:${kafkaSasl}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
 log.dirs=${data}
 
 # A single broker: replication factor 1 everywhere, including internal topics.
@@ -51,7 +52,7 @@ num.network.threads=2
 num.io.threads=4
 log.cleaner.dedupe.buffer.size=33554432
 log.retention.hours=168
-`;
+${securityProperties(security)}`;
 }
 
 function log4jProperties(): string {
@@ -135,6 +136,7 @@ export const kafka: ServiceDescriptor = {
   ports: (ctx) => [
     { key: 'broker', port: ctx.ports.kafka, what: 'Kafka broker', variable: PORT_VARIABLES.kafka },
     { key: 'controller', port: ctx.ports.kafkaController, what: 'Kafka controller', variable: PORT_VARIABLES.kafkaController },
+    { key: 'sasl', port: ctx.ports.kafkaSasl, what: 'Kafka SASL_SSL listener', variable: PORT_VARIABLES.kafkaSasl },
   ],
   endpoint: (ctx) => ({ url: ctx.env.KAFKA_BROKERS, ...brokerHostPort(ctx) }),
   /** Metadata, coordinators; after a start also an InitProducerId, so idempotent producers find ids ready. */
@@ -149,7 +151,9 @@ export const kafka: ServiceDescriptor = {
     const data = join(p.dir, 'data');
     const props = join(p.dir, 'server.properties');
     mkdirSync(data, { recursive: true });
-    writeFileSync(props, serverProperties(ctx, data));
+    const security = securityFiles(p.dir);
+    ensureCertificates(java, security, ctx.log);
+    writeFileSync(props, serverProperties(ctx, data, security), { mode: 0o600 });
     writeFileSync(join(p.dir, 'log4j2.properties'), log4jProperties());
     if (!existsSync(join(data, 'meta.properties'))) {
       ctx.log(`kafka: formatting storage in ${data}`);

@@ -31,7 +31,7 @@ async function setup() {
     state,
     logs: join(state, 'logs'),
     env: { KAFKA_BROKERS: `127.0.0.1:${port}`, SCHEMA_REGISTRY_URL: '', REDIS_URL: '', CLICKHOUSE_URL: '' },
-    ports: { kafka: port, kafkaController: 1, registry: 1, registryManagement: 1, redis: 1 },
+    ports: { kafka: port, kafkaController: 1, kafkaSasl: 1, registry: 1, registryManagement: 1, redis: 1 },
     managed: { kafka: true, registry: false, redis: false },
     timeoutMs: 20_000,
     log: (l) => lines.push(l),

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
 import { PROVIDER_KPIS, RATE_KPIS, WEB_KPIS, type KpiReading, type KpiWindow, type ProviderKpi, type WebKpi } from '@cxg/engine';
-import { readEndpoints } from '@cxg/platform';
+import { readEndpoints, redactUrl } from '@cxg/platform';
 import { DEFAULT_KEY_PREFIX, connectKpiReader, kpisDocument, parseWindows, type KpisDocument } from '@cxg/kpi';
 import { CliError } from '../errors.ts';
 
@@ -38,6 +38,9 @@ function format(kpi: string, r: KpiReading): string {
 /** One table of providers (rows) × KPIs, one of journey families × web KPIs, per window. */
 function renderKpis(doc: KpisDocument): string {
   const out: string[] = [];
+  if (doc.rebuilding_partitions.length > 0) {
+    out.push(`partial: the kpi worker is rebuilding partitions ${doc.rebuilding_partitions.join(', ')} after Redis lost their state; counts are low until it finishes`);
+  }
   for (const [window, table] of Object.entries(doc.windows) as [KpiWindow, NonNullable<KpisDocument['windows'][KpiWindow]>][]) {
     out.push(`${window} window ending ${doc.watermark_iso ?? '-'} (event time); value over n = sample`);
     const providers = new Table({ head: ['provider', ...PROVIDER_KPIS.map((k) => HEAD[k])], style: { head: [], border: [] } });
@@ -56,7 +59,7 @@ export function register(program: Command): void {
     .description('print the rolling quality KPIs from Redis: every KPI with its sample, per provider (and all) and per journey family')
     .option('--provider <id>', 'only this provider\'s row (default: every provider and `all`)')
     .addOption(new Option('--window <window>', 'rolling window, relative to the greatest event time processed').choices(['1h', '24h', '7d', 'all']).default('24h'))
-    .option('--json', 'print one JSON object, as GET /kpis of the kpi worker answers: {watermark, watermark_iso, windows: {<window>: {providers, web}}}')
+    .option('--json', 'print one JSON object, as GET /kpis of the kpi worker answers: {watermark, watermark_iso, rebuilding_partitions, windows: {<window>: {providers, web}}}')
     .option('--prefix <prefix>', `Redis key prefix of the kpi worker (default: CX_KPI_KEY_PREFIX or ${DEFAULT_KEY_PREFIX})`)
     .addHelpText(
       'after',
@@ -81,10 +84,12 @@ export function register(program: Command): void {
     .action(async (opts: KpisOptions) => {
       const windows = parseWindows(opts.window)!;
       let connection: Awaited<ReturnType<typeof connectKpiReader>>;
+      const { redisUrl } = readEndpoints();
       try {
-        connection = await connectKpiReader(readEndpoints().redisUrl, opts.prefix ?? process.env.CX_KPI_KEY_PREFIX ?? DEFAULT_KEY_PREFIX);
+        connection = await connectKpiReader(redisUrl, opts.prefix ?? process.env.CX_KPI_KEY_PREFIX ?? DEFAULT_KEY_PREFIX);
       } catch (err) {
-        throw new CliError((err as Error).message, 1, { cause: err });
+        // the reader's message names REDIS_URL, which may carry a password: print it without
+        throw new CliError((err as Error).message.split(redisUrl).join(redactUrl(redisUrl)), 1, { cause: err });
       }
       try {
         const doc = kpisDocument(await connection.reader.read(windows), { windows, ...(opts.provider ? { provider: opts.provider } : {}) });
