@@ -33,9 +33,32 @@ function keyString(key: unknown): string {
   return String(key);
 }
 
-function toPlain(node: unknown, doc: Document): unknown {
+/**
+ * Nodes that aliases may add to the plain value in all. Each alias is expanded where it stands, so
+ * nested anchors multiply (ten aliases of ten aliases of …, "billion laughs"): without a bound a
+ * file of a few hundred bytes would take minutes and gigabytes to read. A real contracts file
+ * never comes close.
+ */
+export const MAX_ALIAS_NODES = 10_000;
+
+class AliasBudgetExceeded extends Error {
+  constructor(readonly at: number | undefined) {
+    super(`aliases expand to more than ${MAX_ALIAS_NODES} nodes`);
+  }
+}
+
+function toPlain(node: unknown, doc: Document, budget: { left: number; inAlias: number | undefined }): unknown {
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return toPlain(node.resolve(doc), doc);
+  if (budget.inAlias !== undefined && --budget.left < 0) throw new AliasBudgetExceeded(budget.inAlias);
+  if (isAlias(node)) {
+    const outer = budget.inAlias;
+    budget.inAlias ??= node.range?.[0];
+    try {
+      return toPlain(node.resolve(doc), doc, budget);
+    } finally {
+      budget.inAlias = outer;
+    }
+  }
   if (isScalar(node)) {
     if (typeof node.value === 'number') return new NumLit(node.source ?? String(node.value), node.value);
     return node.value;
@@ -45,7 +68,7 @@ function toPlain(node: unknown, doc: Document): unknown {
     for (const pair of node.items) {
       // defineProperty: a `__proto__` key must stay a plain (and thus unknown) key
       Object.defineProperty(out, keyString(pair.key), {
-        value: toPlain(pair.value, doc),
+        value: toPlain(pair.value, doc, budget),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -53,7 +76,7 @@ function toPlain(node: unknown, doc: Document): unknown {
     }
     return out;
   }
-  if (isSeq(node)) return node.items.map((item) => toPlain(item, doc));
+  if (isSeq(node)) return node.items.map((item) => toPlain(item, doc, budget));
   return null;
 }
 
@@ -87,8 +110,18 @@ export function readYaml(text: string): { doc: SourceDoc; issues: ConfigIssue[] 
       found = next;
     }
     const range = (found as YamlNode | null)?.range;
-    return pos(range?.[0]);
+    // An empty document (nothing but comments) has no node: its issues are at the start of the file.
+    return pos(range?.[0]) ?? (path.length === 0 ? { line: 1, col: 1 } : null);
   };
 
-  return { doc: { value: toPlain(doc.contents, doc), locate }, issues };
+  let value: unknown;
+  try {
+    value = toPlain(doc.contents, doc, { left: MAX_ALIAS_NODES, inAlias: undefined });
+  } catch (err) {
+    if (!(err instanceof AliasBudgetExceeded)) throw err;
+    const p = pos(err.at);
+    issues.push({ path: '(yaml)', message: err.message, line: p?.line ?? 1, col: p?.col ?? 1 });
+    value = null;
+  }
+  return { doc: { value, locate }, issues };
 }
