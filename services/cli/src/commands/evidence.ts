@@ -52,6 +52,8 @@ What is listed, for provider p of the contract and local day D ([from, to) in UT
   won_customer_bonus        ACTIVATED events of p won by the provider
   month-close lines         the month's daily lines they were computed from (see the line's basis)
 The line itself is printed first with its basis (the counts and rates used).
+An embedded ClickHouse directory can be open in one process only: stop an accruals worker that
+uses it first (only \`cxg statement\` reads through a running worker).
 
 Example:
   cxg evidence --contract c-prov-a-2026 --date 2026-10-14 --line gainshare_repeat --limit 10

@@ -64,7 +64,8 @@ day (the greatest event time the ledger has seen) are skipped. A month already c
 whole and closed again, since its cap, gate and malus lines depend on all its days. Statuses
 follow the stored watermark. The summary lists the lines whose amount, quantity, status or basis
 changed. A progress bar (one step per contract month) is drawn on stderr when it is a terminal.
-An embedded ClickHouse directory can be open in one process only: stop a worker that uses it.
+An embedded ClickHouse directory can be open in one process only: stop a worker that uses it
+(rerate writes the ledger; only \`cxg statement\` reads through a running worker).
 
 Example:
   cxg rerate --contract c-prov-a-2026 --from 2026-10-01 --to 2026-10-31
