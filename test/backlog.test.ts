@@ -3,7 +3,6 @@
 // (SIGSTOP) for far longer than the idle grace mid-stream, and every contact produced before any web
 // journey, so one topic of the co-partitioned pair sits far ahead of the other in the log. Each time
 // the signals must equal `cxg replay` on the same records and no event may be counted late.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import { DEFAULT_DETECTION, TOPICS, replay, type JourneySignal } from '@cxg/engine';
@@ -11,42 +10,24 @@ import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoint
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { DETECTOR_TOPICS, endOfStreamMarkers } from '@cxg/detector';
 import { collect, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { PrivateRedis } from './redis-server.ts';
 
 const kafka = kafkaFor('test-backlog');
 const serde = serdeFor();
 const NOW = Date.now();
 let producer: Producer;
-let redis: ChildProcess;
-let redisPort: number;
+let redis: PrivateRedis;
 
 beforeAll(async () => {
   await initTopics(kafka, serde, readEndpoints().partitions);
   producer = await createProducer(kafka);
   // A Redis of its own, so pausing it disturbs no other test.
-  redisPort = await freePort();
-  // It keeps the real clock like every store, even when this suite runs under faketime (scripts/date-shift.sh).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'LD_PRELOAD' && !k.startsWith('FAKETIME')));
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', env });
-  await eventually(async () => ((await ping(redisPort)) ? true : undefined), 10_000, 'private redis-server');
+  redis = await PrivateRedis.start();
 });
 afterAll(async () => {
   await producer?.disconnect();
-  redis?.kill('SIGKILL');
+  await redis?.kill();
 });
-
-async function ping(port: number): Promise<boolean> {
-  const { Redis } = await import('ioredis');
-  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined); // refused while the server starts: the caller polls
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
 
 /** Sum of a metric's samples on a worker's /metrics whose labels include every one of `labels`. */
 async function metric(port: number, name: string, ...labels: string[]): Promise<number> {
@@ -117,7 +98,7 @@ describe('detector catching up on a backlog', () => {
     // A grace of 1 s: the old rule ("no arrival for the grace") would have released past a topic in
     // every stall below; the log-end rule must not.
     const worker = spawnCxg(['run', 'detector'], {
-      CX_DETECTOR_GROUP: group, METRICS_PORT: String(port), LOG_LEVEL: 'warn', CX_IDLE_GRACE_MS: '1000', REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      CX_DETECTOR_GROUP: group, METRICS_PORT: String(port), LOG_LEVEL: 'warn', CX_IDLE_GRACE_MS: '1000', REDIS_URL: redis.url,
     });
     const collected = await collect(kafka, TOPICS.signals, (m) => m.key?.toString().startsWith(`${run}-`) ?? false);
     try {
@@ -130,9 +111,9 @@ describe('detector catching up on a backlog', () => {
       worker.child.kill('SIGCONT');
       // 2. its Redis stalls for 8 s two thirds of the way in: the batch blocks, nothing is lost
       await eventually(async () => ((await accepted()) > (2 * total) / 3 ? true : undefined), 120_000, 'two thirds of the backlog');
-      redis.kill('SIGSTOP');
+      redis.pause();
       await pause(8000);
-      redis.kill('SIGCONT');
+      redis.resume();
 
       const decode = async () => Promise.all(collected.messages.map(async (m) => (await serde.decode(TOPICS.signals, m.value)) as JourneySignal));
       await eventually(async () => (new Set((await decode()).map((s) => s.signal_id)).size >= expected.size ? true : undefined), 240_000, `${expected.size} signals`).catch(

@@ -47,7 +47,12 @@ export function startAccruals(opts: AccrualsOptions = {}): Promise<RunningWorker
           fromBeginning: opts.fromBeginning ?? true,
           tickMs: opts.ratingIntervalMs ?? settings.accruals.ratingIntervalMs,
         },
-        ready: async () => (await client.ping()).success,
+        health: {
+          clickhouse: async () => {
+            const r = await client.ping();
+            return r.success ? null : r.error.message;
+          },
+        },
         log: { message: 'accruals started', fields: () => ({ contracts: config.contracts.map((c) => c.id), watermarkMs: handler.watermarkMs }) },
       };
     },

@@ -114,6 +114,8 @@ export class DetectorHandler implements BatchHandler {
   private readonly cache = new Map<string, CachedTimeline>();
   /** Next offset after the last record received, per `topic:partition`. */
   private readonly received = new Map<string, string>();
+  /** Per partition being rebuilt: records before these offsets rebuild Redis and emit nothing. */
+  private readonly replayUntil = new Map<number, ReadonlyMap<string, bigint>>();
 
   constructor(private readonly deps: DetectorDeps) {}
 
@@ -137,6 +139,17 @@ export class DetectorHandler implements BatchHandler {
     this.buffers.clear();
     this.cache.clear();
     this.received.clear();
+    this.replayUntil.clear();
+  }
+
+  onRebuild(partition: number, until: ReadonlyMap<string, bigint>): void {
+    this.replayUntil.set(partition, until);
+  }
+
+  /** A record a rebuild re-reads: it was processed (and its signal sent) before Redis lost it. */
+  private replayed(partition: number, topic: string, offset: string): boolean {
+    const until = this.replayUntil.get(partition)?.get(topic);
+    return until !== undefined && BigInt(offset) < until;
   }
 
   async onBatch(records: Consumed[], ctx: BatchContext): Promise<TopicPartitionOffset[]> {
@@ -176,7 +189,7 @@ export class DetectorHandler implements BatchHandler {
         ctx.reject(r, verdict.reason, verdict.message);
         continue;
       }
-      metrics.events.inc({ topic, result: verdict.result });
+      if (!this.replayed(ctx.partition, topic, r.offset)) metrics.events.inc({ topic, result: verdict.result });
       if (verdict.result === 'duplicate') continue;
       const event = verdict.event as DetectorEvent;
       if (event.customer_id === null) continue; // anonymous journeys never link: no detector effect
@@ -192,7 +205,7 @@ export class DetectorHandler implements BatchHandler {
       released.push(...buffer.push({ event, customer, topic, offset: r.offset }));
     }
     this.received.set(`${topic}:${ctx.partition}`, ctx.nextOffset);
-    await this.apply(released, markerWrites);
+    await this.apply(ctx.partition, released, markerWrites);
     return this.safeOffsets(ctx.partition);
   }
 
@@ -202,7 +215,7 @@ export class DetectorHandler implements BatchHandler {
     for (const [partition, buffer] of this.buffers) {
       const released = buffer.setIdle(idle.filter((tp) => tp.partition === partition).map((tp) => tp.topic));
       if (released.length === 0) continue;
-      await this.apply(released, []);
+      await this.apply(partition, released, []);
       commits.push(...this.safeOffsets(partition));
     }
     return commits;
@@ -218,16 +231,23 @@ export class DetectorHandler implements BatchHandler {
     cached.buffered++;
   }
 
-  /** Detects over released events (in order), writes Redis, then emits the signals. */
-  private async apply(released: Released<Item>[], markerWrites: MarkerWrite[]): Promise<void> {
+  /** Detects over released events (in order), writes Redis, then emits the signals (but those of replayed contacts). */
+  private async apply(partition: number, released: Released<Item>[], markerWrites: MarkerWrite[]): Promise<void> {
     const { metrics, settings, maxTimelineEntries } = this.deps;
     const now = this.deps.now();
     const signals: JourneySignal[] = [];
     const fresh: DetectorEvent[] = [];
+    const replayed = new Set<string>();
     for (const { item, late } of released) {
+      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.priors.get(item.event.event_id) : undefined;
+      if (this.replayed(partition, item.topic, item.offset)) {
+        // Into the timeline again (unless an earlier pass of this rebuild put it there); no signal.
+        if (stored === undefined) fresh.push(item.event);
+        replayed.add(item.event.event_id);
+        continue;
+      }
       if (late) metrics.lateEvents.inc({ topic: item.topic });
       metrics.processingLagSeconds.observe(Math.max(0, (now - eventTimeOf(item.event)) / 1000));
-      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.priors.get(item.event.event_id) : undefined;
       if (stored === undefined) fresh.push(item.event);
       // processed before a crash: re-emit, do not recompute
       else if (stored !== null) signals.push(signalFor(item.event as ContactEvent, stored));
@@ -246,7 +266,7 @@ export class DetectorHandler implements BatchHandler {
         this.cache.get(e.customer_id)!.priors.set(e.event_id, signal === undefined ? null : priorOf(signal));
       }
     }
-    signals.push(...detected);
+    signals.push(...detected.filter((s) => !replayed.has(s.contact_event_id)));
 
     const writes = new Map<string, Array<{ score: number; member: string }>>();
     for (const [customer, entries] of timelines.takeChanged()) {

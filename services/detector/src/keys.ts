@@ -15,6 +15,11 @@ export class DetectorKeys {
     return `${this.prefix}ev:{${customer}}`;
   }
 
+  /** Epoch of one input partition's state (platform's epoch.ts): how the worker notices that Redis lost it. */
+  epoch(partition: number): string {
+    return `${this.prefix}epoch:{p${partition}}`;
+  }
+
   /** Sorted set of a customer's timeline entries, by ended_at. */
   timeline(customer: string): string {
     return `${this.prefix}tl:{${customer}}`;

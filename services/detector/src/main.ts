@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_TIMELINE_ENTRIES, MAX_SPAN_MS, TOPICS, detectionSettingsOf, type JourneySignal } from '@cxg/engine';
-import { produceRecords, startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
+import { pingRedis, produceRecords, redisEpochStore, startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
 import { DETECTOR_TOPICS, DetectorHandler } from './detector.ts';
 import { DetectorKeys } from './keys.ts';
 import { createDetectorMetrics } from './metrics.ts';
@@ -39,11 +39,9 @@ export function startDetector(opts: DetectorOptions = {}): Promise<RunningWorker
       await serde.register(TOPICS.signals);
       const connection = redis();
       const longestWindow = Math.max(settings.repeatWindowMs, settings.switchWindowMs);
-      const store = new RedisDetectorStore(connection, {
-        keys: new DetectorKeys(opts.keyPrefix ?? all.detector.keyPrefix),
-        dedupeTtlMs: opts.dedupeTtlMs ?? all.dedupeTtlMs,
-        timelineTtlMs: longestWindow + settings.allowedLatenessMs + MAX_SPAN_MS,
-      });
+      const keys = new DetectorKeys(opts.keyPrefix ?? all.detector.keyPrefix);
+      const timelineTtlMs = longestWindow + settings.allowedLatenessMs + MAX_SPAN_MS;
+      const store = new RedisDetectorStore(connection, { keys, dedupeTtlMs: opts.dedupeTtlMs ?? all.dedupeTtlMs, timelineTtlMs });
       const handler = new DetectorHandler({
         store,
         emit: (signals: readonly JourneySignal[]) =>
@@ -59,8 +57,12 @@ export function startDetector(opts: DetectorOptions = {}): Promise<RunningWorker
         handler,
         metrics,
         // Quiet for L + grace: an event that happens after that arrives later than L behind anything seen.
-        runner: { idleAfterMs: settings.allowedLatenessMs + idleGraceMs },
-        ready: async () => (await connection.ping()) === 'PONG',
+        runner: {
+          idleAfterMs: settings.allowedLatenessMs + idleGraceMs,
+          // A timeline holds at most this much history, so re-reading it rebuilds every timeline.
+          state: { epochs: redisEpochStore(connection, (p) => keys.epoch(p)), rebuildSpanMs: timelineTtlMs },
+        },
+        health: { redis: () => pingRedis(connection) },
         log: { message: 'detector started', fields: () => ({ settings }) },
       };
     },

@@ -30,6 +30,11 @@ export class KpiKeys {
     return `${this.part(partition)}:applied`;
   }
 
+  /** Epoch of the partition's state (platform's epoch.ts): how the worker notices that Redis lost it. */
+  epoch(partition: number): string {
+    return `${this.part(partition)}:epoch`;
+  }
+
   /** Greatest event time applied on the partition (all its topics), epoch ms. */
   watermark(partition: number): string {
     return `${this.part(partition)}:watermark`;

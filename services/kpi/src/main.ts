@@ -1,5 +1,5 @@
-import { TOPICS, kpiSettingsOf, type KpiAlert, type Topic } from '@cxg/engine';
-import { loadSchema, produceRecords, startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
+import { BUCKET_TTL_MS, TOPICS, kpiSettingsOf, type KpiAlert, type Topic } from '@cxg/engine';
+import { loadSchema, pingRedis, produceRecords, redisEpochStore, startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
 import { AlertStore, Alerter } from './alerts.ts';
 import { KpiHandler } from './handler.ts';
 import { KpiKeys } from './keys.ts';
@@ -77,8 +77,12 @@ export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
         handler,
         metrics,
         // The detector owns the DLQ entries of contacts and web; signals are our own output. Rejects are counted only.
-        runner: { dlqTopics: [] },
-        ready: async () => (await connection.ping()) === 'PONG',
+        runner: {
+          dlqTopics: [],
+          // Buckets live this long, so re-reading this much rebuilds everything a window can still read.
+          state: { epochs: redisEpochStore(connection, (p) => keys.epoch(p)), rebuildSpanMs: BUCKET_TTL_MS.h },
+        },
+        health: { redis: () => pingRedis(connection) },
         routes: {
           '/kpis': async (_req, url) => {
             const windows = parseWindows(url.searchParams.get('window'));

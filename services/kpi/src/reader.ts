@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { bucketIds, foldBuckets, windowBuckets, type CounterSet, type Granularity, type KpiWindow } from '@cxg/engine';
-import { execPipeline } from '@cxg/platform';
+import { REBUILDING_PREFIX, execPipeline } from '@cxg/platform';
 import { KpiKeys } from './keys.ts';
 
 /** Counters of each asked window, relative to the store's watermark. */
@@ -8,6 +8,11 @@ export interface WindowCounters {
   /** The store's watermark: the greatest event time applied on any partition. */
   watermarkMs: number;
   windows: Map<KpiWindow, CounterSet>;
+  /**
+   * Partitions whose state is being rebuilt after Redis lost it (their epoch is missing or marks a
+   * rebuild): the counters are incomplete until this is empty, so alerts wait.
+   */
+  rebuilding: number[];
 }
 
 /**
@@ -27,8 +32,15 @@ export class KpiReader {
     if (partitions.length === 0) return null;
     // One pipeline per partition: all of a partition's keys share its hash tag, so this works on a
     // Redis Cluster as well; the partitions run concurrently.
-    const marks = (await Promise.all(partitions.map((p) => this.redis.get(this.keys.watermark(p))))).filter((w): w is string => w !== null).map(Number);
+    const heads = await Promise.all(
+      partitions.map(async (p) => {
+        const [watermark = null, epoch = null] = (await execPipeline(this.redis.pipeline().get(this.keys.watermark(p)).get(this.keys.epoch(p)))) as Array<string | null>;
+        return { p, watermark, epoch };
+      }),
+    );
+    const marks = heads.map((h) => h.watermark).filter((w): w is string => w !== null).map(Number);
     if (marks.length === 0) return null;
+    const rebuilding = heads.filter((h) => h.epoch == null || h.epoch.startsWith(REBUILDING_PREFIX)).map((h) => h.p);
     const watermarkMs = Math.max(...marks);
 
     const ranges = windows.map((w) => ({ window: w, range: windowBuckets(w, watermarkMs) }));
@@ -49,7 +61,7 @@ export class KpiReader {
     for (const { window, range } of ranges) {
       out.set(window, foldBuckets(bucketIds(range).flatMap((b) => hashes.get(`${range.granularity}${b}`) ?? [])));
     }
-    return { watermarkMs, windows: out };
+    return { watermarkMs, windows: out, rebuilding };
   }
 }
 

@@ -63,6 +63,11 @@ export class KpiRefresher {
       const counters = await this.deps.reader.read(KPI_WINDOWS);
       if (counters === null) return;
       publishGauges(this.deps.metrics, counters);
+      // Counters of a partition being rebuilt are partial: they would raise (and clear) false alerts.
+      if (counters.rebuilding.length > 0) {
+        this.deps.log.info({ partitions: counters.rebuilding }, 'state being rebuilt: alerts wait until it is complete');
+        return;
+      }
       await this.deps.alerter.evaluate(counters);
     } catch (err) {
       this.deps.log.error({ err }, 'kpi refresh failed; retrying on the next tick');

@@ -6,6 +6,8 @@ export interface KpisDocument {
   /** The store's watermark (greatest event time applied), epoch ms; null before any data. */
   watermark: number | null;
   watermark_iso: string | null;
+  /** Partitions whose state is being rebuilt after Redis lost it: until empty, the counters are partial. */
+  rebuilding_partitions: number[];
   windows: Partial<Record<KpiWindow, KpiTable>>;
 }
 
@@ -16,7 +18,7 @@ export function kpisDocument(counters: WindowCounters | null, opts: { windows: r
     windows[w] = set ? kpiTable(set, opts.provider) : { providers: {}, web: {} };
   }
   const wm = counters?.watermarkMs ?? null;
-  return { watermark: wm, watermark_iso: wm === null ? null : new Date(wm).toISOString(), windows };
+  return { watermark: wm, watermark_iso: wm === null ? null : new Date(wm).toISOString(), rebuilding_partitions: counters?.rebuilding ?? [], windows };
 }
 
 /** `1h`, `24h`, `7d`, or `all`/absent for every window; anything else is a user error. */

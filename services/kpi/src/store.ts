@@ -53,8 +53,9 @@ export class RedisKpiStore implements KpiStore {
     const days = fields.length === 0 ? [] : this.markerDays(nowMs);
     for (const d of days) p.hmget(keys.seen(partition, d), ...fields);
     const res = await execPipeline(p);
-    if (!this.known.has(partition)) {
-      // Readers find partitions through this set (another slot, so not in the pipeline); idempotent.
+    // Readers find partitions through this set (another slot, so not in the pipeline); idempotent.
+    // Again whenever the partition has no applied offset: Redis may have lost the set with the rest.
+    if (!this.known.has(partition) || res[0] === null) {
       await this.redis.sadd(keys.partitions(), String(partition));
       this.known.add(partition);
     }

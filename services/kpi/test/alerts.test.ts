@@ -35,6 +35,7 @@ const WM = Date.UTC(2026, 10, 3, 10);
 const counters = (abandoned: number, offered: number): WindowCounters => ({
   watermarkMs: WM,
   windows: new Map([['1h', foldBuckets([{ 'prov-a|offered': String(offered), 'prov-a|abandoned': String(abandoned) }])]]),
+  rebuilding: [],
 });
 
 function alerter(store: AlertStore, sent: KpiAlert[], metrics = createKpiMetrics()) {

@@ -6,12 +6,12 @@ export type Route = (req: IncomingMessage, url: URL) => Promise<{ status: number
 export interface HealthServerOptions {
   port: number;
   registry: Registry;
-  /** Ready means: joined the consumer group and the stores answer. */
-  ready: () => Promise<boolean>;
+  /** Why the worker is not ready (empty when it is): answered at once, from the health monitor's last probe. */
+  readiness: () => string[];
   routes?: Record<string, Route>;
 }
 
-/** /metrics, /healthz (alive), /readyz and any extra JSON routes of the worker. */
+/** /metrics, /healthz (alive), /readyz (joined, broker and stores answer; 503 with reasons) and any extra JSON routes of the worker. */
 export async function startHealthServer(opts: HealthServerOptions): Promise<Server> {
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -26,8 +26,8 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Serv
       } else if (url.pathname === '/healthz') {
         json(res, 200, { status: 'ok' });
       } else if (url.pathname === '/readyz') {
-        const ready = await opts.ready().catch(() => false);
-        json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+        const reasons = opts.readiness();
+        json(res, reasons.length === 0 ? 200 : 503, reasons.length === 0 ? { status: 'ready' } : { status: 'not ready', reasons });
       } else if (opts.routes?.[url.pathname]) {
         const { status, body } = await opts.routes[url.pathname]!(req, url);
         json(res, status, body);

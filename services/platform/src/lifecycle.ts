@@ -28,3 +28,13 @@ export function exitOnSignals(log: Logger, stop: () => Promise<void>, timeoutMs 
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 }
+
+/** A worker failed for good: stop (bounded by `timeoutMs`) and exit 1 whatever stop does. */
+export function exitFatally(log: Logger, err: Error, stop: () => Promise<void>, timeoutMs = 10_000): void {
+  log.fatal({ err }, 'worker failed for good; exiting with status 1 so that the supervisor restarts it');
+  setTimeout(() => process.exit(1), timeoutMs).unref();
+  stop().then(
+    () => process.exit(1),
+    () => process.exit(1),
+  );
+}

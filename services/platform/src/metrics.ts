@@ -10,6 +10,14 @@ export interface PipelineMetrics {
   batchSeconds: Histogram;
   processingLagSeconds: Histogram;
   consumerLag: Gauge<'topic' | 'partition'>;
+  /** 1 while the last probe of a dependency (kafka, redis, clickhouse) succeeded. */
+  dependencyUp: Gauge<'dependency'>;
+  /** Up → down transitions of each dependency. */
+  outages: Counter<'dependency'>;
+  /** Batches or ticks that failed and were recovered by re-reading from the committed offsets. */
+  recoveries: Counter<'stage'>;
+  /** State rebuilds after a store lost a partition's state (result: started, done). */
+  rebuilds: Counter<'result'>;
 }
 
 export function createMetrics(worker: string): PipelineMetrics {
@@ -52,6 +60,30 @@ export function createMetrics(worker: string): PipelineMetrics {
       name: 'cx_consumer_lag',
       help: 'Records between the committed offset and the log end, per partition',
       labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    dependencyUp: new Gauge({
+      name: 'cx_dependency_up',
+      help: '1 while the last probe of the dependency answered in time, else 0',
+      labelNames: ['dependency'],
+      registers: [registry],
+    }),
+    outages: new Counter({
+      name: 'cx_outages_total',
+      help: 'Times a dependency went from answering to not answering',
+      labelNames: ['dependency'],
+      registers: [registry],
+    }),
+    recoveries: new Counter({
+      name: 'cx_recoveries_total',
+      help: 'Failed batches or ticks, retried with backoff from the committed offsets (stage: batch, tick)',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    rebuilds: new Counter({
+      name: 'cx_state_rebuilds_total',
+      help: 'Partitions whose store state was found lost and rebuilt from the input topics (result: started, done)',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

@@ -1,8 +1,23 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 
-/** One ioredis connection; commands queue while it (re)connects, so a short outage delays instead of failing. */
+/** A command that has no reply within this long fails; the runner then retries its batch with backoff. */
+export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
+
+/**
+ * One ioredis connection with bounded waits: a command fails after REDIS_COMMAND_TIMEOUT_MS or two
+ * reconnect attempts instead of queueing for as long as Redis is away, so a batch never blocks
+ * without end (the runner retries it, heartbeating, until Redis is back). Reconnects keep trying,
+ * at most 2 s apart.
+ */
 export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: false, lazyConnect: false });
+  return new Redis(url, {
+    maxRetriesPerRequest: 2,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
+    enableAutoPipelining: false,
+    lazyConnect: false,
+  });
 }
 
 /** Runs a pipeline and returns its replies in order; throws the first command's error. */
@@ -13,4 +28,10 @@ export async function execPipeline(pipeline: ChainableCommander): Promise<unknow
     if (err) throw err;
     return value;
   });
+}
+
+/** Health check of a connection: null when PING answers PONG. */
+export async function pingRedis(redis: Redis): Promise<string | null> {
+  const reply = await redis.ping();
+  return reply === 'PONG' ? null : `PING answered ${reply}`;
 }

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { ContractsConfig } from '@cxg/engine';
 import { loadContractsConfig } from './config.ts';
 import { readEndpoints, type Endpoints } from './env.ts';
+import { HealthMonitor, type HealthCheck } from './health.ts';
 import { startHealthServer, type Route } from './http.ts';
 import { createKafka, createProducer } from './kafka.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -24,6 +25,11 @@ export interface RunningWorker {
   /** Stops consuming (the batch in flight finishes and commits), then releases everything the worker opened. */
   stop(): Promise<void>;
   server: Server;
+  /**
+   * Settles when the consumer crashed for good (kafkajs will not restart it): the process should
+   * stop the worker and exit non-zero so that its supervisor starts it again (`cxg run` does).
+   */
+  fatal: Promise<Error>;
 }
 
 /** What the shared wiring hands a worker's `build`. */
@@ -48,12 +54,15 @@ export interface WorkerParts {
   topics: readonly string[];
   handler: BatchHandler;
   metrics: PipelineMetrics;
-  /** Ready, beside having joined the group: the worker's stores answer. */
-  ready(): Promise<boolean>;
+  /**
+   * The worker's stores, probed every second within CHECK_TIMEOUT_MS (beside the broker, which the
+   * runner watches): each resolves to null when it answers, else a reason. Ready = all answer.
+   */
+  health: Record<string, HealthCheck>;
   /** Extra JSON routes of the health server. */
   routes?: Record<string, Route>;
   /** Runner options of this worker's own. */
-  runner?: Pick<RunnerOptions, 'dlqTopics' | 'fromBeginning' | 'tickMs' | 'idleAfterMs'>;
+  runner?: Pick<RunnerOptions, 'dlqTopics' | 'fromBeginning' | 'tickMs' | 'idleAfterMs' | 'state'>;
   /** Runs once the runner consumes (a refresh timer, say); its stop belongs to `own`. */
   started?(): void;
   /** The start log line; its fields are taken once the runner started, and the group and port are added. */
@@ -77,7 +86,7 @@ export interface WorkerOptions {
 export interface WorkerIo {
   createProducer(kafka: Kafka): Promise<Producer>;
   createRedis(url: string): Redis;
-  createRunner(opts: RunnerOptions): Pick<ConsumerRunner, 'start' | 'stop' | 'isJoined'>;
+  createRunner(opts: RunnerOptions): Pick<ConsumerRunner, 'start' | 'stop' | 'brokerHealth' | 'stateHealth' | 'fatal'>;
 }
 
 const IO: WorkerIo = { createProducer, createRedis, createRunner: (opts) => new ConsumerRunner(opts) };
@@ -144,24 +153,30 @@ export async function startWorker(opts: WorkerOptions, io: WorkerIo = IO): Promi
       sessionTimeoutMs: settings.sessionTimeoutMs,
       ...parts.runner,
     });
+    const monitor = new HealthMonitor(
+      { kafka: async () => runner.brokerHealth(), ...parts.health, ...(parts.runner?.state ? { state: async () => runner.stateHealth() } : {}) },
+      { metrics: parts.metrics, log },
+    );
     const server = lifetime.own(
       'health server',
       await startHealthServer({
         port: opts.metricsPort ?? settings[name].metricsPort,
         registry: parts.metrics.registry,
-        ready: async () => runner.isJoined && (await parts.ready()),
+        readiness: () => monitor.down(),
         ...(parts.routes ? { routes: parts.routes } : {}),
       }),
       (s) => void s.close(),
     );
+    lifetime.own('health monitor', monitor, (m) => m.stop());
     // Released first: stops fetching and lets the batch in flight finish and commit while the stores are still open.
     lifetime.own('consumer', runner, (r) => r.stop());
     await runner.start();
+    await monitor.start();
     parts.started?.();
     const address = server.address();
     log.info({ ...parts.log.fields?.(), groupId, port: typeof address === 'object' && address !== null ? address.port : address }, parts.log.message);
     let stopping: Promise<void> | null = null;
-    return { server, stop: () => (stopping ??= lifetime.release()) };
+    return { server, fatal: runner.fatal, stop: () => (stopping ??= lifetime.release()) };
   } catch (err) {
     await lifetime.release().catch((releaseErr: unknown) => log.error({ err: releaseErr }, 'releasing what the failed start had opened failed too'));
     throw err;

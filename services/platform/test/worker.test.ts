@@ -41,7 +41,9 @@ function fakes(fail: { producerDisconnect?: boolean; runnerStart?: boolean; runn
       }) as unknown as Producer,
     createRedis: () => ({ disconnect: () => void events.push('redis disconnected') }) as unknown as Redis,
     createRunner: () => ({
-      isJoined: true,
+      brokerHealth: () => null,
+      stateHealth: () => null,
+      fatal: new Promise<Error>(() => undefined),
       start: async () => {
         events.push('runner started');
         if (fail.runnerStart) throw new Error('group coordinator unreachable');
@@ -59,7 +61,7 @@ const endpoints = readEndpoints({ LOG_LEVEL: 'silent' });
 const settings = readWorkerSettings({});
 
 function parts(extra: Partial<WorkerParts> = {}): WorkerParts {
-  return { topics: ['t'], handler: { onBatch: async () => undefined }, metrics: createMetrics('test'), ready: async () => true, log: { message: 'test started' }, ...extra };
+  return { topics: ['t'], handler: { onBatch: async () => undefined }, metrics: createMetrics('test'), health: {}, log: { message: 'test started' }, ...extra };
 }
 
 describe('startWorker', () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger, exitOnSignals } from '@cxg/platform';
+import { createLogger, exitFatally, exitOnSignals } from '@cxg/platform';
 import { startDetector } from '@cxg/detector';
 import { CliError } from '../errors.ts';
 
@@ -20,8 +20,13 @@ export function register(program: Command): void {
       const names = worker === 'all' ? (Object.keys(WORKERS) as WorkerName[]) : [worker as WorkerName];
       for (const n of names) if (!(n in WORKERS)) throw new CliError(`unknown worker ${n}: expected ${Object.keys(WORKERS).join(', ')} or all`, 1);
       const running = await Promise.all(names.map((n) => WORKERS[n]()));
-      exitOnSignals(createLogger('cli'), async () => {
+      const log = createLogger('cli');
+      const stopAll = async () => {
         await Promise.all(running.map((w) => w.stop()));
-      });
+      };
+      exitOnSignals(log, stopAll);
+      // A consumer kafkajs gave up on would leave a process that answers /healthz but consumes
+      // nothing: stop what runs and exit 1, so the supervisor starts a fresh process.
+      void Promise.race(running.map((w) => w.fatal)).then((err) => exitFatally(log, err, stopAll));
     });
 }
