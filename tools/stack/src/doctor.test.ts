@@ -55,7 +55,7 @@ describe('checkPrerequisites with an injected PATH', () => {
     // an empty download cache: Maven is needed to fill it
     expect(byName(checks, 'mvn')).toMatchObject({ ok: false, fix: 'apt-get install -y maven' });
 
-    expect(missingPackages(checks)).toEqual(['openjdk-17-jre-headless', 'openjdk-21-jre-headless', 'maven', 'prometheus-alertmanager', 'prometheus']);
+    expect(missingPackages(checks)).toEqual(['openjdk-17-jre-headless', 'openjdk-21-jre-headless', 'maven', 'prometheus-alertmanager', 'prometheus', 'openssl']);
     const table = formatChecks(checks);
     expect(table.split('\n')[0]).toMatch(/^CHECK\s+NEEDED FOR\s+FOUND\s+STATUS$/);
     expect(table).toMatch(/^amtool\s.*not found\s+MISSING: apt-get install -y prometheus-alertmanager$/m);
@@ -146,7 +146,7 @@ describe('installing', () => {
     // no redis-server: nothing to start a Redis with, so doctor does not try
     expect(redisAsked).toBe(false);
     const text = summary(report);
-    expect(text).toContain('as root: apt-get install -y openjdk-17-jre-headless openjdk-21-jre-headless maven redis-server prometheus prometheus-alertmanager bash');
+    expect(text).toContain('as root: apt-get install -y openjdk-17-jre-headless openjdk-21-jre-headless maven redis-server prometheus prometheus-alertmanager bash openssl');
     expect(text).toContain('not installing: not root');
   });
 });

@@ -122,6 +122,7 @@ const TOOLS: Tool[] = [
   { cmd: 'amtool', neededFor: 'Alertmanager routing tests (infra/alertmanager/check.sh)', package: PACKAGES.alertmanager, versionArgs: ['--version'] },
   { cmd: 'prometheus', neededFor: 'the dashboards test (it scrapes the workers)', package: PACKAGES.prometheus, versionArgs: ['--version'] },
   { cmd: 'bash', neededFor: 'the infra check scripts', package: PACKAGES.bash, versionArgs: ['--version'] },
+  { cmd: 'openssl', neededFor: 'the Redis TLS certificates of test/security.test.ts', package: PACKAGES.openssl, versionArgs: ['version'] },
 ];
 
 function javaCheck(p: Probe, w: JavaWanted, service: 'kafka' | 'registry', neededFor: string, pkg: string, fix: string): Check {

@@ -17,6 +17,7 @@ export const PACKAGES = {
   prometheus: 'prometheus',
   alertmanager: 'prometheus-alertmanager',
   bash: 'bash',
+  openssl: 'openssl',
 } as const;
 
 /** The exact line that installs Debian packages. */
