@@ -165,8 +165,9 @@ function decodeField(spec: FieldSpec, raw: unknown): { ok: true; value: unknown 
           ? { ok: true, value: Number(raw) }
           : fail('wrong_type', `${name}: long beyond ±(2^53 − 1)`);
       }
+      // -0 is read as 0, as an Avro long carries it (found by test/validate-fuzz.test.ts)
       return typeof raw === 'number' && Number.isSafeInteger(raw)
-        ? { ok: true, value: raw }
+        ? { ok: true, value: raw === 0 ? 0 : raw }
         : fail('wrong_type', `${name}: expected an integer (long) within ±(2^53 − 1)`);
     }
     case 'timestamp': {
