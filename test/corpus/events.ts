@@ -261,6 +261,11 @@ const C = (patch: string) =>
  * types and enums): reachable in replay files only. Run through `cxg replay --json`.
  */
 export const REPLAY_CORPUS: readonly ReplayEntry[] = [
+  // Found by services/cli/test/ndjson-fuzz.test.ts: a byte order mark at the start of a file and a CR
+  // used as JSON whitespace made good lines undecodable (and the CR shifted every later line number).
+  // Each is paired with a rule it breaks, to show the line was read as a record and numbered right.
+  { name: 'BOM at the start of the file, channel VIDEO', reason: 'unknown_enum', line: '\uFEFF' + C('').replace('"channel":"CHAT"', '"channel":"VIDEO"') },
+  { name: 'CR as JSON whitespace, csat 6', reason: 'csat_out_of_range', line: C('').replace('"csat":null', '\r"csat":6').replace(',"queue"', ',\r"queue"') },
   { name: 'line cut off', reason: 'undecodable', line: '{"topic":"cx.contacts.v1","value":{"event_id":"r-trunc"' },
   { name: 'a JSON array', reason: 'undecodable', line: '[1,2,3]' },
   { name: 'value is a string', reason: 'undecodable', line: '{"topic":"cx.contacts.v1","value":"e-1"}' },
