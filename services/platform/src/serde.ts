@@ -138,7 +138,8 @@ export class Serde {
    * so the batch is retried instead of dead-lettering good data.
    */
   async decode(topic: string, buf: Buffer | null): Promise<unknown> {
-    if (!buf || buf.length < 5) throw new UndecodableError(`record of ${buf?.length ?? 0} bytes is too short for the Confluent wire format`);
+    if (!buf) throw new UndecodableError('null value (a tombstone): input topics carry no deletes');
+    if (buf.length < 5) throw new UndecodableError(`record of ${buf.length} bytes is too short for the Confluent wire format`);
     if (buf.readUInt8(0) !== MAGIC) throw new UndecodableError(`magic byte ${buf.readUInt8(0)}, expected ${MAGIC}`);
     const id = buf.readUInt32BE(1);
     const reader = this.reader(topic);
