@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { bucketIds, foldBuckets, windowBuckets, type CounterSet, type Granularity, type KpiWindow } from '@cxg/engine';
-import { REBUILDING_PREFIX, execPipeline } from '@cxg/platform';
+import { REBUILDING_PREFIX, execPipeline, redactUrl, redisTlsOptions } from '@cxg/platform';
 import { KpiKeys } from './keys.ts';
 
 /** Counters of each asked window, relative to the store's watermark. */
@@ -70,7 +70,7 @@ export class KpiReader {
  * commands while Redis is away: for commands such as `cxg kpis`, where a person is waiting.
  */
 export async function connectKpiReader(redisUrl: string, keyPrefix: string): Promise<{ reader: KpiReader; close(): void }> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null, enableOfflineQueue: false });
+  const redis = new Redis(redisUrl, { ...redisTlsOptions(redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null, enableOfflineQueue: false });
   // The socket error (ECONNREFUSED, ...) says more than connect()'s "Connection is closed".
   let cause: Error | null = null;
   redis.on('error', (err: Error) => (cause ??= err));
@@ -78,7 +78,7 @@ export async function connectKpiReader(redisUrl: string, keyPrefix: string): Pro
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redisUrl} (${(cause ?? (err as Error)).message}); set REDIS_URL`, { cause: cause ?? err });
+    throw new Error(`cannot reach Redis at ${redactUrl(redisUrl)} (${(cause ?? (err as Error)).message}); set REDIS_URL`, { cause: cause ?? err });
   }
   return { reader: new KpiReader(redis, new KpiKeys(keyPrefix)), close: () => redis.disconnect() };
 }

@@ -1,4 +1,5 @@
 import { Redis, type ChainableCommander } from 'ioredis';
+import { redisTlsOptions } from './env.ts';
 
 /** A command that has no reply within this long fails; the runner then retries its batch with backoff. */
 export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
@@ -11,6 +12,8 @@ export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
  */
 export function createRedis(url: string): Redis {
   return new Redis(url, {
+    // CA for rediss://, ACL user and password from REDIS_USERNAME / REDIS_PASSWORD[_FILE] (docs/security.md)
+    ...redisTlsOptions(url),
     maxRetriesPerRequest: 2,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 2_000,
