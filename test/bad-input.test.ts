@@ -211,7 +211,8 @@ describe('bad input on the input topics', () => {
           const copies = dlq.messages.filter((m) => where(m) === k);
           const reasons = [...new Set(copies.map((m) => m.headers!['cx-reason']!.toString()))];
           rows.push({ input: entry.name, topic: entry.topic, expected: entry.reason, got: reasons.join(' + '), error: copies[0]!.headers!['cx-error']!.toString().slice(0, 70) });
-          if (sent.value === null) expect(copies[0]!.headers!['cx-error']!.toString(), entry.name).toMatch(/tombstone/);
+          // (at least our detector's copy: another detector may still run code from before this message)
+          if (sent.value === null) expect(copies.some((m) => /tombstone/.test(m.headers!['cx-error']!.toString())), entry.name).toBe(true);
           for (const m of copies) {
             // the original key and bytes, unchanged (a tombstone stays a tombstone)
             expect(m.key === null ? null : m.key.toString(), entry.name).toBe(sent.key);
