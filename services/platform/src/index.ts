@@ -2,6 +2,7 @@ export * from './env.ts';
 export * from './settings.ts';
 export * from './logger.ts';
 export * from './serde.ts';
+export * from './pseudonym.ts';
 export * from './kafka.ts';
 export * from './runner.ts';
 export * from './drain.ts';

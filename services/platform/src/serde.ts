@@ -4,8 +4,17 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import avro from 'avsc';
 import { AVRO_TOPICS, type Topic } from '@cxg/engine';
 import { REPO_ROOT } from './env.ts';
+import { createPseudonymizer, type Pseudonymizer } from './pseudonym.ts';
 
 const MAGIC = 0;
+
+export interface SerdeOptions {
+  /**
+   * CX_PSEUDONYM_KEY (`Endpoints.pseudonymKey`): when set, decode pseudonymises the customer ids of
+   * the input records (contacts, web journeys, customer events; pseudonym.ts). Null or absent: off.
+   */
+  pseudonymKey?: string | null;
+}
 
 /** Reads schemas/<topic>.avsc, the single source of the event model. */
 export function loadSchema(topic: Topic): avro.Schema {
@@ -75,13 +84,19 @@ export class Serde {
   private readonly writerIds = new Map<string, number>();
   private readonly resolvers = new Map<string, avro.Resolver>();
 
+  /** Null when ids are not pseudonymised (no CX_PSEUDONYM_KEY). */
+  readonly pseudonymizer: Pseudonymizer | null;
+
   constructor(
     readonly registry: SchemaRegistry,
     private readonly registryUrl: string,
-  ) {}
+    opts: SerdeOptions = {},
+  ) {
+    this.pseudonymizer = createPseudonymizer(opts.pseudonymKey);
+  }
 
-  static create(registryUrl: string): Serde {
-    return new Serde(new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } }, { [SchemaType.AVRO]: {} }), registryUrl);
+  static create(registryUrl: string, opts: SerdeOptions = {}): Serde {
+    return new Serde(new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } }, { [SchemaType.AVRO]: {} }), registryUrl, opts);
   }
 
   /** The reader type for a topic: `schema` when given on first use, else schemas/<topic>.avsc. */
@@ -135,7 +150,9 @@ export class Serde {
   /**
    * Decodes into this process's reader schema for the topic (newer compatible writers resolve to it).
    * Throws UndecodableError for bad bytes or an unknown schema id; other errors (registry down) propagate
-   * so the batch is retried instead of dead-lettering good data.
+   * so the batch is retried instead of dead-lettering good data. With a pseudonymizer, the customer
+   * ids of input records (by the reader's record name) come back as pseudonyms; signals and alerts
+   * come back as they were written (the detector wrote pseudonyms already).
    */
   async decode(topic: string, buf: Buffer | null): Promise<unknown> {
     if (!buf) throw new UndecodableError('null value (a tombstone): input topics carry no deletes');
@@ -161,11 +178,13 @@ export class Serde {
       }
       this.resolvers.set(key, resolver);
     }
+    let value: unknown;
     try {
-      return reader.fromBuffer(buf.subarray(5), resolver);
+      value = reader.fromBuffer(buf.subarray(5), resolver);
     } catch (err) {
       if (err instanceof LongRangeError) throw new UndecodableError(`Avro body of schema id ${id}: ${err.message}`);
       throw new UndecodableError(`Avro body does not match schema id ${id}: ${(err as Error).message}`);
     }
+    return this.pseudonymizer && reader.name ? this.pseudonymizer.apply(reader.name, value) : value;
   }
 }

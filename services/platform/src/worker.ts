@@ -127,7 +127,7 @@ export async function startWorker(opts: WorkerOptions, io: WorkerIo = IO): Promi
   const lifetime = new Lifetime(`${name} worker`);
   try {
     const kafka = createKafka(endpoints, `cx-${name}`, log);
-    const serde = Serde.create(endpoints.schemaRegistryUrl);
+    const serde = Serde.create(endpoints.schemaRegistryUrl, { pseudonymKey: endpoints.pseudonymKey ?? null });
     const producer = lifetime.own('kafka producer', await io.createProducer(kafka), (p) => p.disconnect());
     const parts = await opts.build({
       name,

@@ -2,6 +2,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { loadSchema, Serde, UndecodableError } from '../src/serde.ts';
+import { createPseudonymizer } from '../src/pseudonym.ts';
 
 const TOPIC = 'cx.contacts.v1';
 const MAX = 2n ** 53n - 1n;
@@ -94,5 +95,45 @@ describe('Serde: Avro longs are exact up to ±(2^53 − 1) and undecodable beyon
   it('still turns truncated bytes into an UndecodableError', async () => {
     const body = bigWriter.toBuffer(contact());
     await expect(serde.decode(TOPIC, wire(body.subarray(0, body.length - 3)))).rejects.toBeInstanceOf(UndecodableError);
+  });
+});
+
+describe('Serde with CX_PSEUDONYM_KEY: decoded input records carry the pseudonym', () => {
+  const KEY = 'serde-test-key-'.padEnd(40, 'x');
+  const keyed = new Serde(registry, 'http://registry.invalid', { pseudonymKey: KEY });
+  const pseudonym = createPseudonymizer(KEY)!.pseudonym;
+
+  it('a decoded contact carries the pseudonym of its customer_id, every other field as written', async () => {
+    const body = wire(bigWriter.toBuffer(contact()));
+    const plain = (await serde.decode(TOPIC, body)) as Record<string, unknown>;
+    const decoded = (await keyed.decode(TOPIC, body)) as Record<string, unknown>;
+    expect(plain.customer_id).toBe('u1');
+    expect(decoded.customer_id).toBe(pseudonym('u1'));
+    expect(decoded.customer_id).toMatch(/^p1_[A-Za-z0-9_-]{22}$/);
+    expect({ ...decoded, customer_id: 'u1' }).toEqual({ ...plain });
+  });
+
+  it('leaves an id that already is a pseudonym alone (a replay of pseudonymised data is stable)', async () => {
+    const once = pseudonym('u1');
+    const body = wire(bigWriter.toBuffer({ ...contact(), customer_id: once }));
+    expect(await keyed.decode(TOPIC, body)).toMatchObject({ customer_id: once });
+  });
+
+  it('does not touch signals: the detector wrote pseudonyms into them already', async () => {
+    const signals = 'cx.signals.v1';
+    const type = avro.Type.forSchema(loadSchema(signals));
+    const reg = { getSchema: async () => type } as unknown as SchemaRegistry;
+    const s = new Serde(reg, 'http://registry.invalid', { pseudonymKey: KEY });
+    const signal = {
+      signal_id: 'sig:e2', kind: 'REPEAT_CONTACT', customer_id: 'u1', contact_event_id: 'e2', contact_id: 'c2', contact_provider_id: 'prov-a',
+      contact_channel: 'PHONE', contact_ended_at: 1_790_000_060_000, intent_family: 'billing', prior_event_id: 'e1', prior_id: 'c1',
+      prior_provider_id: 'prov-b', prior_ended_at: 1_790_000_000_000, gap_ms: 1000,
+    };
+    expect(await s.decode(signals, wire(type.toBuffer(signal)))).toMatchObject({ customer_id: 'u1' });
+  });
+
+  it('refuses a malformed key when it is created, naming the variable only', () => {
+    expect(() => Serde.create('http://registry.invalid', { pseudonymKey: 'short' })).toThrow(/^CX_PSEUDONYM_KEY: /);
+    expect(Serde.create('http://registry.invalid', { pseudonymKey: null }).pseudonymizer).toBeNull();
   });
 });
