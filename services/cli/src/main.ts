@@ -6,6 +6,7 @@ import * as demo from './commands/demo.ts';
 import * as doctor from './commands/doctor.ts';
 import * as evidence from './commands/evidence.ts';
 import * as kpis from './commands/kpis.ts';
+import * as pseudonym from './commands/pseudonym.ts';
 import * as replay from './commands/replay.ts';
 import * as rerate from './commands/rerate.ts';
 import * as run from './commands/run.ts';
@@ -30,7 +31,7 @@ debug or trace.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, evidence, kpis, config, bench]) m.register(program);
+for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, evidence, pseudonym, kpis, config, bench]) m.register(program);
 
 // Errors are handled here, once (errors.ts): one line `cxg <command>: <message>` on stderr and
 // process.exitCode, never process.exit, so the command's `finally` blocks have all run.

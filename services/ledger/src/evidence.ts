@@ -39,7 +39,7 @@ function isoTimes(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-async function section(
+async function recordSection(
   client: ClickHouseClient,
   title: string,
   select: string,
@@ -53,6 +53,9 @@ async function section(
   const found = await rows<Record<string, unknown>>(client, `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT {limit:UInt32}`, { ...params, limit });
   return { title, total: Number(n?.n ?? 0), rows: found.map(isoTimes) };
 }
+
+/** The line types whose evidence lists records with a customer_id (the others list daily lines). */
+export const CUSTOMER_LINES: ReadonlySet<string> = new Set(['contact_fee', 'minute_fee', 'upsell_commission', 'gainshare_repeat', 'gainshare_switch', 'won_customer_bonus', 'customer_fee']);
 
 const IN_DAY = (col: string) => `${col} >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ${col} < fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
 
@@ -71,43 +74,48 @@ export async function evidenceFor(
   contract: Contract,
   date: string,
   lineType: LineType,
-  opts: { channel?: string; limit?: number } = {},
+  opts: { channel?: string; limit?: number; customer?: string } = {},
 ): Promise<Evidence> {
   if (!isInValidity(contract, date)) throw new RangeError(`${date} is outside ${contract.id}'s validity ${contract.valid_from}..${contract.valid_to}`);
+  if (opts.customer !== undefined && !CUSTOMER_LINES.has(lineType)) throw new RangeError(`${lineType} lists daily lines, not customers' records: a customer cannot narrow it`);
   const limit = opts.limit ?? 50;
   const { start, end } = localDayBounds(date, contract.timezone);
   const p = contract.provider_id;
   const families = contract.scope?.intent_families ?? [];
-  const base = { start, end, p, families, outcomes: config.detection.switch_outcomes, channel: opts.channel ?? '' };
+  const base = { start, end, p, families, outcomes: config.detection.switch_outcomes, channel: opts.channel ?? '', customer: opts.customer ?? '' };
   const lines = (await readLines(client, { contractIds: [contract.id], from: date, to: date, lineTypes: [lineType] })).filter(
     (l) => opts.channel === undefined || l.channel === opts.channel,
   );
   const sections: EvidenceSection[] = [];
+  // --customer: every record section narrowed to that customer id (as stored: the pseudonym when ids are pseudonymised)
+  const section = (title: string, select: string, from: string, where: string, order: string, params: Record<string, unknown>, n: number) =>
+    recordSection(client, opts.customer === undefined ? title : `${title}, customer ${opts.customer}`, select, from,
+      opts.customer === undefined ? where : `(${where}) AND customer_id = {customer:String}`, order, params, n);
   const answered = `provider_id = {p:String} AND answered_at IS NOT NULL AND ${IN_DAY('ended_at')}`;
   const channelFilter = opts.channel === undefined ? '' : ' AND channel = {channel:String}';
 
   switch (lineType) {
     case 'contact_fee':
     case 'minute_fee':
-      sections.push(await section(client, `answered contacts of ${p}${opts.channel ? ` (${opts.channel})` : ''}, ended_at in ${date}`, CONTACT_COLS, 'contacts FINAL', answered + channelFilter, 'ended_at, event_id', base, limit));
+      sections.push(await section(`answered contacts of ${p}${opts.channel ? ` (${opts.channel})` : ''}, ended_at in ${date}`, CONTACT_COLS, 'contacts FINAL', answered + channelFilter, 'ended_at, event_id', base, limit));
       break;
     case 'upsell_commission':
-      sections.push(await section(client, `answered contacts of ${p} with a sale, ended_at in ${date}`, CONTACT_COLS, 'contacts FINAL', `${answered} AND sale_cents > 0`, 'ended_at, event_id', base, limit));
+      sections.push(await section(`answered contacts of ${p} with a sale, ended_at in ${date}`, CONTACT_COLS, 'contacts FINAL', `${answered} AND sale_cents > 0`, 'ended_at, event_id', base, limit));
       break;
     case 'gainshare_repeat':
-      sections.push(await section(client, `REPEAT_CONTACT signals charged to ${p} (prior_provider_id), contact_ended_at in ${date}`, SIGNAL_COLS, 'signals FINAL',
+      sections.push(await section(`REPEAT_CONTACT signals charged to ${p} (prior_provider_id), contact_ended_at in ${date}`, SIGNAL_COLS, 'signals FINAL',
         `kind = 'REPEAT_CONTACT' AND prior_provider_id = {p:String} AND ${IN_DAY('contact_ended_at')}`, 'contact_ended_at, signal_id', base, limit));
-      sections.push(await section(client, `answered contacts of ${p} (all channels), ended_at in ${date}`, CONTACT_COLS, 'contacts FINAL', answered, 'ended_at, event_id', base, limit));
+      sections.push(await section(`answered contacts of ${p} (all channels), ended_at in ${date}`, CONTACT_COLS, 'contacts FINAL', answered, 'ended_at, event_id', base, limit));
       break;
     case 'gainshare_switch':
-      sections.push(await section(client, `CHANNEL_SWITCH signals in scope [${families.join(', ')}], contact_ended_at in ${date}`, SIGNAL_COLS, 'signals FINAL',
+      sections.push(await section(`CHANNEL_SWITCH signals in scope [${families.join(', ')}], contact_ended_at in ${date}`, SIGNAL_COLS, 'signals FINAL',
         `kind = 'CHANNEL_SWITCH' AND has({families:Array(String)}, intent_family) AND ${IN_DAY('contact_ended_at')}`, 'contact_ended_at, signal_id', base, limit));
-      sections.push(await section(client, `identified journeys with a switch outcome in scope, ended_at in ${date}`,
+      sections.push(await section(`identified journeys with a switch outcome in scope, ended_at in ${date}`,
         `event_id, session_id, customer_id, journey, outcome, ${ms('ended_at')}`, 'journeys FINAL',
         `customer_id IS NOT NULL AND has({outcomes:Array(String)}, outcome) AND has({families:Array(String)}, journey_family) AND ${IN_DAY('ended_at')}`, 'ended_at, event_id', base, limit));
       break;
     case 'won_customer_bonus':
-      sections.push(await section(client, `ACTIVATED events of ${p} won by the provider, occurred_at in ${date}`,
+      sections.push(await section(`ACTIVATED events of ${p} won by the provider, occurred_at in ${date}`,
         `event_id, customer_id, ${ms('occurred_at')}`, 'customer_events FINAL',
         `provider_id = {p:String} AND type = 'ACTIVATED' AND won_by_provider AND ${IN_DAY('occurred_at')}`, 'occurred_at, event_id', base, limit));
       break;
@@ -115,7 +123,7 @@ export async function evidenceFor(
       // The latest event per customer before the end of D (ties: greater event_id), kept when it activates p.
       const latest = `(SELECT customer_id, argMax(tuple(type, provider_id, event_id, occurred_at), tuple(occurred_at, event_id)) AS last
         FROM customer_events FINAL WHERE occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC') GROUP BY customer_id)`;
-      sections.push(await section(client, `customers active for ${p} at the end of ${date}`,
+      sections.push(await section(`customers active for ${p} at the end of ${date}`,
         `customer_id, last.3 AS event_id, ${ms('last.4', 'since')}`, latest,
         `last.1 = 'ACTIVATED' AND last.2 = {p:String}`, 'customer_id', base, limit));
       break;

@@ -14,12 +14,13 @@ import {
   type ReplayRejection,
   type ReplayResult,
 } from '@cxg/engine';
-import { loadContractsConfig, readEndpoints } from '@cxg/platform';
+import { INPUT_RECORD_OF_TOPIC, loadContractsConfig, readEndpoints } from '@cxg/platform';
 import { formatCents, type ProviderMonth, type StoredLine } from '@cxg/ledger';
 import { progressBar } from '@cxg/simulator';
 import { readReplayFiles, type ReadResult } from '../replay/ndjson.ts';
 import { DEFAULT_REPLAY_CLICKHOUSE, replayAccruals, type ReplayAccruals } from '../replay/accruals.ts';
 import { stepProgress } from '../replay/progress.ts';
+import { pseudonymizerFromEnv } from '../pseudonym.ts';
 
 interface ReplayOptions {
   events: string[];
@@ -165,13 +166,18 @@ Quantities and amounts are exact at any size: --json prints them as JSON numbers
 Exit codes: 0 when it ran (rejected records are reported, not fatal); 2 for an unreadable file, an
 invalid config, an unusable --clickhouse target, or input that cannot be rated: a line whose amount
 lies beyond the signed 64-bit range of cents (the message names contract, day and line).
-A progress bar is drawn on stderr when it is a terminal.`,
+A progress bar is drawn on stderr when it is a terminal.
+
+With CX_PSEUDONYM_KEY (or CX_PSEUDONYM_KEY_FILE) set, customer ids are pseudonymised as the workers
+do it (docs/security.md): signals, facts and the ledger carry the pseudonyms; signal ids do not change.`,
     )
     .action(async (opts: ReplayOptions) => {
       // An unreadable file, an invalid config, an unusable target and a LineRangeError (valid
       // records whose rating cannot be booked, docs/accruals.md: the input cannot be replayed as
       // given) are exit 2 and one line, by main.ts's one mapping (errors.ts).
       const config = loadContractsConfig(opts.config ?? readEndpoints().configFile);
+      // CX_PSEUDONYM_KEY as the workers read it: the same pseudonyms at the same point (before validation).
+      const pseudonymizer = pseudonymizerFromEnv();
       let total = 0;
       let done = 0;
       const bar = progressBar({ fraction: () => (total === 0 ? 1 : done / total) }, 'replay');
@@ -186,6 +192,7 @@ A progress bar is drawn on stderr when it is a terminal.`,
         bar.stop();
       }
       const { records, undecodable } = read;
+      if (pseudonymizer) for (const r of records) pseudonymizer.apply(INPUT_RECORD_OF_TOPIC[r.topic] ?? '', r.value);
       const result = replay(records, { nowMs: Date.now(), settings: detectionSettingsOf(config.detection) });
       if (result.timelineTruncated > 0) {
         // The detector's cx_timeline_truncated_total: a customer flooded past the timeline's safety bound.
