@@ -9,7 +9,7 @@ import { DEFAULT_DETECTION, TOPICS, replay, type JourneySignal } from '@cxg/engi
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { DETECTOR_TOPICS, endOfStreamMarkers } from '@cxg/detector';
-import { collect, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { collect, eventually, freePort, kafkaFor, metric, runId, serdeFor, spawnCxg } from './helpers.ts';
 import { PrivateRedis } from './redis-server.ts';
 
 const kafka = kafkaFor('test-backlog');
@@ -28,17 +28,6 @@ afterAll(async () => {
   await producer?.disconnect();
   await redis?.kill();
 });
-
-/** Sum of a metric's samples on a worker's /metrics whose labels include every one of `labels`. */
-async function metric(port: number, name: string, ...labels: string[]): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (labels.every((l) => line.includes(l))) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
 
 /**
  * One customer's contact A, then a 23-hour PHONE contact B during which 300 chats of the same family

@@ -58,3 +58,14 @@ export async function freePort(): Promise<number> {
   await new Promise((r) => s.close(r));
   return port;
 }
+
+/** Sum of a metric's samples on a worker's /metrics whose labels include every one of `labels`. */
+export async function metric(port: number, name: string, ...labels: string[]): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels.every((l) => line.includes(l))) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}

@@ -35,13 +35,23 @@ export const REBUILDING_PREFIX = 'rebuilding:';
 
 export const newEpoch = (): string => randomUUID();
 
-/** The committed-offset metadata that records `epoch`. */
-export const epochMetadata = (epoch: string): string => `${METADATA_PREFIX}${epoch}`;
+/**
+ * The committed-offset metadata that records `epoch` and, when known, `from`: the first offset of
+ * the topic-partition the state was ever built from (a group placed at the log end never saw what
+ * lies before it, so a rebuild need not read it either).
+ */
+export const epochMetadata = (epoch: string, from?: bigint): string => `${METADATA_PREFIX}${epoch}${from === undefined ? '' : `;from=${from}`}`;
 
-/** The epoch a committed offset's metadata records, or null (committed without one). */
-export function epochOfMetadata(metadata: string | null | undefined): string | null {
-  return metadata?.startsWith(METADATA_PREFIX) ? metadata.slice(METADATA_PREFIX.length) : null;
+/** What a committed offset's metadata records, or null (committed without an epoch). */
+export function parseEpochMetadata(metadata: string | null | undefined): { epoch: string; from: bigint | null } | null {
+  if (!metadata?.startsWith(METADATA_PREFIX)) return null;
+  const [epoch, ...fields] = metadata.slice(METADATA_PREFIX.length).split(';');
+  const from = fields.find((f) => f.startsWith('from='))?.slice('from='.length);
+  return { epoch: epoch!, from: from !== undefined && /^\d+$/.test(from) ? BigInt(from) : null };
 }
+
+/** The epoch a committed offset's metadata records, or null. */
+export const epochOfMetadata = (metadata: string | null | undefined): string | null => parseEpochMetadata(metadata)?.epoch ?? null;
 
 /** The store's value while a rebuild towards `epoch` runs. */
 export const rebuildingMarker = (epoch: string): string => `${REBUILDING_PREFIX}${epoch}`;

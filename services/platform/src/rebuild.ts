@@ -8,7 +8,7 @@
  * on every topic; until then the worker is not ready.
  */
 import type { Admin } from 'kafkajs';
-import { epochMetadata, epochOfMetadata, judgeEpoch, newEpoch, rebuildingMarker, type EpochStore } from './epoch.ts';
+import { epochMetadata, judgeEpoch, newEpoch, parseEpochMetadata, rebuildingMarker, type EpochStore } from './epoch.ts';
 import type { Logger } from './logger.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
@@ -42,6 +42,10 @@ export class StateKeeper {
   private readonly epochs = new Map<number, string>();
   /** The epoch this process last committed (or found committed) per partition. */
   private readonly committed = new Map<number, string | null>();
+  /** Per `topic:partition`: the first offset the state was ever built from (see `epochMetadata`). */
+  private readonly lineage = new Map<string, bigint>();
+  /** The group's committed offsets and metadata, read once per assignment. */
+  private view: Promise<void> | null = null;
   private readonly rebuilds = new Map<number, Rebuild>();
 
   constructor(
@@ -63,6 +67,8 @@ export class StateKeeper {
   reset(): void {
     this.epochs.clear();
     this.committed.clear();
+    this.lineage.clear();
+    this.view = null;
     this.rebuilds.clear();
   }
 
@@ -95,15 +101,29 @@ export class StateKeeper {
     return `rebuilding the state of partition ${parts.join(', ')}`;
   }
 
+  /** Reads the group's committed epochs and lineage starts once per assignment. */
+  private readView(): Promise<void> {
+    this.view ??= (async () => {
+      const { admin, groupId, topics } = this.opts;
+      for (const t of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+        for (const p of t.partitions) {
+          const meta = parseEpochMetadata(p.metadata);
+          if (!this.committed.has(p.partition) || (this.committed.get(p.partition) === null && meta)) this.committed.set(p.partition, meta?.epoch ?? null);
+          // Without a recorded start, the state began where the group's first commit of ours found it.
+          const from = meta?.from ?? (meta === null ? BigInt(p.offset === '-1' ? 0 : p.offset) : null);
+          if (from !== null) this.lineage.set(`${t.topic}:${p.partition}`, from);
+        }
+      }
+    })().catch((err: unknown) => {
+      this.view = null;
+      throw err;
+    });
+    return this.view;
+  }
+
   private async committedEpoch(partition: number): Promise<string | null> {
-    if (this.committed.has(partition)) return this.committed.get(partition)!;
-    const { admin, groupId, topics } = this.opts;
-    let found: string | null = null;
-    for (const t of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
-      for (const p of t.partitions) if (p.partition === partition) found ??= epochOfMetadata(p.metadata);
-    }
-    this.committed.set(partition, found);
-    return found;
+    await this.readView();
+    return this.committed.get(partition) ?? null;
   }
 
   /**
@@ -112,6 +132,7 @@ export class StateKeeper {
    */
   async admit(offsets: readonly OffsetCommit[]): Promise<{ commit: OffsetCommit[]; lost: number[] }> {
     const { epochs } = this.opts;
+    await this.readView();
     const lost: number[] = [];
     for (const partition of new Set(offsets.map((o) => o.partition))) {
       const stored = await epochs.get(partition);
@@ -133,7 +154,7 @@ export class StateKeeper {
     }
     const commit = offsets
       .filter((o) => !lost.includes(o.partition) && !this.rebuilds.has(o.partition))
-      .map((o) => ({ ...o, metadata: epochMetadata(this.epochs.get(o.partition)!) }));
+      .map((o) => ({ ...o, metadata: epochMetadata(this.epochs.get(o.partition)!, this.lineage.get(`${o.topic}:${o.partition}`)) }));
     for (const c of commit) this.committed.set(c.partition, this.epochs.get(c.partition)!);
     return { commit, lost };
   }
@@ -144,7 +165,8 @@ export class StateKeeper {
     this.rebuilds.delete(partition);
     const seconds = (this.now() - r.startedMs) / 1000;
     this.opts.metrics.rebuilds.inc({ result: 'done' });
-    this.opts.log.info({ partition, seconds, records: r.records, bytes: r.bytes }, 'state rebuilt: the partition commits and is ready again');
+    // warn like the loss it closes, so the pair shows at the usual log level
+    this.opts.log.warn({ partition, seconds, records: r.records, bytes: r.bytes }, 'state rebuilt: the partition commits and is ready again');
   }
 
   /**
@@ -166,8 +188,11 @@ export class StateKeeper {
         const end = ends.get(t)!.find((p) => p.partition === partition)!;
         const boundary = c === undefined || c === '-1' ? BigInt(end.low) : BigInt(c);
         const byTime = starts.get(t)!.find((p) => p.partition === partition)?.offset;
-        // -1: no record that recent; then nothing before the boundary needs re-reading.
-        const from = byTime === undefined || byTime === '-1' ? boundary : BigInt(byTime) < boundary ? BigInt(byTime) : boundary;
+        // -1: no record that recent; then nothing before the boundary needs re-reading. Nor anything
+        // before the state's first record.
+        let from = byTime === undefined || byTime === '-1' ? boundary : BigInt(byTime) < boundary ? BigInt(byTime) : boundary;
+        const first = this.lineage.get(`${t}:${partition}`);
+        if (first !== undefined && first > from) from = first < boundary ? first : boundary;
         if (from < boundary) until.set(t, boundary);
         seeks.push({ topic: t, partition, offset: from.toString() });
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Admin } from 'kafkajs';
-import { createLogger, createMetrics, epochMetadata, epochOfMetadata, judgeEpoch, rebuildingMarker, StateKeeper, type EpochStore } from '../src/index.ts';
+import { createLogger, createMetrics, epochMetadata, epochOfMetadata, parseEpochMetadata, judgeEpoch, rebuildingMarker, StateKeeper, type EpochStore } from '../src/index.ts';
 
 describe('judgeEpoch', () => {
   it('tells intact, fresh and lost state apart', () => {
@@ -39,7 +39,8 @@ describe('StateKeeper', () => {
     const { keeper, store } = setup({ 0: { offset: '-1', metadata: null } }, {});
     const { commit, lost } = await keeper.admit([{ topic: 't', partition: 0, offset: '5' }]);
     expect(lost).toEqual([]);
-    expect(commit).toEqual([{ topic: 't', partition: 0, offset: '5', metadata: epochMetadata(store.get(0)!) }]);
+    // the state's history starts where the group started: at the log start here
+    expect(commit).toEqual([{ topic: 't', partition: 0, offset: '5', metadata: epochMetadata(store.get(0)!, 0n) }]);
   });
 
   it('finds lost state, rebuilds from the offset by time and commits again only past the old commit, under a new epoch', async () => {
@@ -65,6 +66,20 @@ describe('StateKeeper', () => {
       ['started', 1],
       ['done', 1],
     ]);
+  });
+
+  it('never re-reads from before the first record the state was built from', async () => {
+    const { keeper } = setup({ 0: { offset: '500', metadata: epochMetadata('old', 300n) } }, {});
+    expect((await keeper.admit([{ topic: 't', partition: 0, offset: '510' }])).lost).toEqual([0]);
+    // by time it would be 100, but the group started at 300 (placed at the log end, say)
+    expect(await keeper.start([0])).toEqual([{ topic: 't', partition: 0, offset: '300' }]);
+    const done = await keeper.admit([{ topic: 't', partition: 0, offset: '500' }]);
+    expect(done.commit[0]!.metadata).toMatch(/;from=300$/);
+  });
+
+  it('reads the metadata it writes', () => {
+    expect(parseEpochMetadata(epochMetadata('e', 42n))).toEqual({ epoch: 'e', from: 42n });
+    expect(parseEpochMetadata(epochMetadata('e'))).toEqual({ epoch: 'e', from: null });
   });
 
   it('starts over when the store loses the state again during the rebuild', async () => {
