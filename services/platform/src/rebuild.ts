@@ -181,6 +181,7 @@ export class StateKeeper {
     const seeks: Array<{ topic: string; partition: number; offset: string }> = [];
     const starts = new Map(await Promise.all(topics.map(async (t) => [t, await admin.fetchTopicOffsetsByTimestamp(t, since)] as const)));
     const ends = new Map(await Promise.all(topics.map(async (t) => [t, await admin.fetchTopicOffsets(t)] as const)));
+    const planned: Array<[number, Rebuild]> = [];
     for (const partition of partitions) {
       const until = new Map<string, bigint>();
       for (const t of topics) {
@@ -197,15 +198,18 @@ export class StateKeeper {
         seeks.push({ topic: t, partition, offset: from.toString() });
       }
       const epoch = newEpoch();
-      const r: Rebuild = { until, reached: new Set(), marker: rebuildingMarker(epoch), epoch, startedMs: this.now(), records: 0, bytes: 0 };
-      await epochs.set(partition, r.marker);
+      planned.push([partition, { until, reached: new Set(), marker: rebuildingMarker(epoch), epoch, startedMs: this.now(), records: 0, bytes: 0 }]);
+    }
+    // Markers first, the in-memory rebuilds only once all are written: a failure here leaves markers
+    // that no process owns, which the next commit takes for a rebuild to start over.
+    for (const [partition, r] of planned) await epochs.set(partition, r.marker);
+    for (const [partition, r] of planned) {
       this.rebuilds.set(partition, r);
       this.opts.metrics.rebuilds.inc({ result: 'started' });
       log.warn(
-        { partition, since: new Date(since).toISOString(), from: Object.fromEntries(seeks.filter((s) => s.partition === partition).map((s) => [s.topic, s.offset])), until: Object.fromEntries([...until].map(([t, o]) => [t, o.toString()])) },
+        { partition, since: new Date(since).toISOString(), from: Object.fromEntries(seeks.filter((s) => s.partition === partition).map((s) => [s.topic, s.offset])), until: Object.fromEntries([...r.until].map(([t, o]) => [t, o.toString()])) },
         'state of the partition is missing from the store: rebuilding it from the input topics before it commits again',
       );
-      if (until.size === 0) await this.finish(partition, r);
     }
     return seeks;
   }
