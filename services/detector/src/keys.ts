@@ -15,6 +15,16 @@ export class DetectorKeys {
     return `${this.prefix}ev:{${customer}}`;
   }
 
+  /** SCAN glob of every customer's marker hash. */
+  markersPattern(): string {
+    return `${this.prefix}ev:{*}`;
+  }
+
+  /** The customer of a `markers` or `timeline` key. */
+  customerOf(key: string): string {
+    return key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
+  }
+
   /** Epoch of one input partition's state (platform's epoch.ts): how the worker notices that Redis lost it. */
   epoch(partition: number): string {
     return `${this.prefix}epoch:{p${partition}}`;

@@ -60,7 +60,7 @@ export function startDetector(opts: DetectorOptions = {}): Promise<RunningWorker
         runner: {
           idleAfterMs: settings.allowedLatenessMs + idleGraceMs,
           // A timeline holds at most this much history, so re-reading it rebuilds every timeline.
-          state: { epochs: redisEpochStore(connection, (p) => keys.epoch(p)), rebuildSpanMs: timelineTtlMs },
+          state: { epochs: redisEpochStore(connection, (p) => keys.epoch(p)), rebuildSpanMs: timelineTtlMs, clear: (ps) => store.clearPartitions(ps) },
         },
         health: { redis: () => pingRedis(connection) },
         log: { message: 'detector started', fields: () => ({ settings }) },

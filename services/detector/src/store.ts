@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LuaScript, execPipeline, type ScriptArg, type ScriptCommand } from '@cxg/platform';
+import { LuaScript, deleteKeys, execPipeline, scanKeys, type ScriptArg, type ScriptCommand } from '@cxg/platform';
 import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from './detector.ts';
 import { DetectorKeys, markerField } from './keys.ts';
 
@@ -64,5 +64,29 @@ export class RedisDetectorStore implements DetectorStore {
       this.replace.queue(p, [keys.timeline(customer)], [this.opts.timelineTtlMs, ...entries.flatMap((e) => [e.score, e.member])]);
     }
     await execPipeline(p);
+  }
+
+  /**
+   * Deletes the markers and timelines of every customer of these partitions, before a state rebuild.
+   * Keys are per customer, so a customer's partition is read off its markers: an accepted event's
+   * marker holds the `<partition>:<offset>` it was accepted at (a timeline has no entry without one).
+   */
+  async clearPartitions(partitions: readonly number[]): Promise<number> {
+    const { keys } = this;
+    const wanted = new Set(partitions.map(String));
+    const doomed: string[] = [];
+    const markerKeys = await scanKeys(this.redis, keys.markersPattern());
+    for (let i = 0; i < markerKeys.length; i += 200) {
+      const chunk = markerKeys.slice(i, i + 200);
+      const p = this.redis.pipeline();
+      for (const k of chunk) p.hvals(k);
+      const values = (await execPipeline(p)) as string[][];
+      chunk.forEach((k, j) => {
+        const position = values[j]!.find((v) => /^\d+:\d+$/.test(v));
+        if (position === undefined || !wanted.has(position.slice(0, position.indexOf(':')))) return;
+        doomed.push(k, keys.timeline(keys.customerOf(k)));
+      });
+    }
+    return deleteKeys(this.redis, doomed);
   }
 }

@@ -15,6 +15,11 @@ export class KpiKeys {
     return `${this.prefix}{p${partition}}`;
   }
 
+  /** SCAN glob of every key of one partition. */
+  partitionPattern(partition: number): string {
+    return `${this.part(partition)}:*`;
+  }
+
   /** Counter hash of one minute (`m`) or hour (`h`) bucket of one partition. */
   bucket(partition: number, granularity: Granularity, bucket: number): string {
     return `${this.part(partition)}:${granularity}:${bucket}`;

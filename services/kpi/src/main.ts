@@ -80,7 +80,7 @@ export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
         runner: {
           dlqTopics: [],
           // Buckets live this long, so re-reading this much rebuilds everything a window can still read.
-          state: { epochs: redisEpochStore(connection, (p) => keys.epoch(p)), rebuildSpanMs: BUCKET_TTL_MS.h },
+          state: { epochs: redisEpochStore(connection, (p) => keys.epoch(p)), rebuildSpanMs: BUCKET_TTL_MS.h, clear: (ps) => store.clearPartitions(ps) },
         },
         health: { redis: () => pingRedis(connection) },
         routes: {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { BUCKET_TTL_MS } from '@cxg/engine';
-import { LuaScript, execPipeline, type ScriptArg, type ScriptCommand } from '@cxg/platform';
+import { LuaScript, deleteKeys, execPipeline, scanKeys, type ScriptArg, type ScriptCommand } from '@cxg/platform';
 import type { BatchEffects, BatchState, KpiStore } from './handler.ts';
 import type { KpiKeys } from './keys.ts';
 
@@ -92,5 +92,13 @@ export class RedisKpiStore implements KpiStore {
     }
     const [ok] = await this.applyBatch.call(k, args);
     return ok === 1;
+  }
+
+  /** Deletes every key of these partitions (all share the partition's hash tag), before a state rebuild. */
+  async clearPartitions(partitions: readonly number[]): Promise<number> {
+    let n = 0;
+    for (const p of partitions) n += await deleteKeys(this.redis, await scanKeys(this.redis, this.opts.keys.partitionPattern(p)));
+    for (const p of partitions) this.known.delete(p);
+    return n;
   }
 }

@@ -1,20 +1,10 @@
 // Helpers shared by the KPI worker's tests and the integration tests in /test.
 import type { Redis } from 'ioredis';
 import { bucketDeltas, incrementsOf, type KpiEvent, type KpiSettings } from '@cxg/engine';
+import { deleteKeys as unlinkKeys, scanKeys } from '@cxg/platform';
 
 /** `<m|h>:<bucket>` → field → value, summed over every partition of a key prefix. */
 export type BucketDump = Map<string, Record<string, number>>;
-
-async function scanKeys(redis: Redis, match: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
 
 export async function bucketsInRedis(redis: Redis, prefix: string): Promise<BucketDump> {
   const out: BucketDump = new Map();
@@ -45,9 +35,7 @@ export function sorted(m: BucketDump): BucketDump {
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  const keys = await scanKeys(redis, `${prefix}*`);
-  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
-  return keys.length;
+  return unlinkKeys(redis, await scanKeys(redis, `${prefix}*`));
 }
 
 export function prng(seed: number): () => number {

@@ -16,6 +16,12 @@ export interface StateOptions {
   epochs: EpochStore;
   /** How far back (by record timestamp) a lost partition is re-read: the state's longest memory. */
   rebuildSpanMs: number;
+  /**
+   * Deletes whatever the store holds of these partitions before their rebuild: what a batch wrote
+   * between the loss and its discovery, or what an unfinished rebuild left, was built on missing
+   * state and would be taken as already applied. Returns the number of keys deleted.
+   */
+  clear(partitions: readonly number[]): Promise<number>;
 }
 
 export interface OffsetCommit {
@@ -200,6 +206,7 @@ export class StateKeeper {
       const epoch = newEpoch();
       planned.push([partition, { until, reached: new Set(), marker: rebuildingMarker(epoch), epoch, startedMs: this.now(), records: 0, bytes: 0 }]);
     }
+    const cleared = await this.opts.clear(partitions);
     // Markers first, the in-memory rebuilds only once all are written: a failure here leaves markers
     // that no process owns, which the next commit takes for a rebuild to start over.
     for (const [partition, r] of planned) await epochs.set(partition, r.marker);
@@ -207,7 +214,7 @@ export class StateKeeper {
       this.rebuilds.set(partition, r);
       this.opts.metrics.rebuilds.inc({ result: 'started' });
       log.warn(
-        { partition, since: new Date(since).toISOString(), from: Object.fromEntries(seeks.filter((s) => s.partition === partition).map((s) => [s.topic, s.offset])), until: Object.fromEntries([...r.until].map(([t, o]) => [t, o.toString()])) },
+        { partition, keysCleared: cleared, since: new Date(since).toISOString(), from: Object.fromEntries(seeks.filter((s) => s.partition === partition).map((s) => [s.topic, s.offset])), until: Object.fromEntries([...r.until].map(([t, o]) => [t, o.toString()])) },
         'state of the partition is missing from the store: rebuilding it from the input topics before it commits again',
       );
     }

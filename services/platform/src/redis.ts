@@ -38,3 +38,22 @@ export async function pingRedis(redis: Redis): Promise<string | null> {
   const reply = await redis.ping();
   return reply === 'PONG' ? null : `PING answered ${reply}`;
 }
+
+/** Every key matching the glob `match` (SCAN, so Redis keeps serving meanwhile). */
+export async function scanKeys(redis: Redis, match: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** Deletes `keys` in chunks; returns how many existed. */
+export async function deleteKeys(redis: Redis, keys: readonly string[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < keys.length; i += 500) n += await redis.unlink(...keys.slice(i, i + 500));
+  return n;
+}

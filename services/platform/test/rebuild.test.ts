@@ -30,8 +30,9 @@ function setup(committed: Record<number, { offset: string; metadata: string | nu
     fetchTopicOffsets: async () => [0, 1].map((partition) => ({ partition, offset: '1000', high: '1000', low: '0' })),
   } as unknown as Admin;
   const metrics = createMetrics('test');
-  const keeper = new StateKeeper({ epochs, rebuildSpanMs: 1000, admin, groupId: 'g', topics, log: createLogger('test', 'silent'), metrics });
-  return { keeper, store, metrics };
+  const cleared: number[][] = [];
+  const keeper = new StateKeeper({ epochs, rebuildSpanMs: 1000, clear: async (ps) => (cleared.push([...ps]), 0), admin, groupId: 'g', topics, log: createLogger('test', 'silent'), metrics });
+  return { keeper, store, metrics, cleared };
 }
 
 describe('StateKeeper', () => {
@@ -44,12 +45,13 @@ describe('StateKeeper', () => {
   });
 
   it('finds lost state, rebuilds from the offset by time and commits again only past the old commit, under a new epoch', async () => {
-    const { keeper, store, metrics } = setup({ 0: { offset: '500', metadata: epochMetadata('old') }, 1: { offset: '700', metadata: epochMetadata('e1') } }, { 1: 'e1' });
+    const { keeper, store, metrics, cleared } = setup({ 0: { offset: '500', metadata: epochMetadata('old') }, 1: { offset: '700', metadata: epochMetadata('e1') } }, { 1: 'e1' });
     const first = await keeper.admit([{ topic: 't', partition: 0, offset: '520' }, { topic: 't', partition: 1, offset: '710' }]);
     expect(first.lost).toEqual([0]);
     expect(first.commit.map((c) => c.partition)).toEqual([1]);
 
     expect(await keeper.start([0])).toEqual([{ topic: 't', partition: 0, offset: '100' }]);
+    expect(cleared).toEqual([[0]]); // what was written since the loss goes before the rebuild
     expect(keeper.replayUntil(0)).toEqual(new Map([['t', 500n]]));
     expect(store.get(0)).toMatch(/^rebuilding:/);
     expect(keeper.status()).toContain('partition 0');
