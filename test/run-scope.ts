@@ -8,12 +8,20 @@ import type { OutRecord, Serde } from '@cxg/platform';
 import { withIdPrefix, type SimRecord } from '@cxg/simulator';
 import type { BucketDump } from '../services/kpi/test/support.ts';
 
-/** A simulated record with every id and a contact's provider_id prefixed by `run`. */
+/**
+ * A simulated record with every id and a contact's provider_id prefixed by `run`. An empty id stays
+ * empty: a bad record made to be rejected for it would otherwise become valid, and all such records
+ * would share the id `<run>-` across partitions, where replay's duplicate judgement (global) and the
+ * workers' (the detector's per customer, docs/detection.md; the kpi worker's per partition) differ:
+ * extra signals and KPI counts that are no bug of the workers.
+ */
 export function scopedRecord(record: SimRecord, run: string): OutRecord {
+  const original = record.value as Record<string, unknown>;
   const r = withIdPrefix(record, run);
-  const v = r.value as { provider_id?: unknown };
-  if (r.topic === TOPICS.contacts && v && typeof v.provider_id === 'string') return { ...r, value: { ...v, provider_id: `${run}-${v.provider_id}` } } as OutRecord;
-  return r as OutRecord;
+  const v = { ...(r.value as Record<string, unknown>) };
+  for (const [field, value] of Object.entries(original ?? {})) if (value === '') v[field] = '';
+  if (r.topic === TOPICS.contacts && typeof v.provider_id === 'string' && v.provider_id !== '') v.provider_id = `${run}-${v.provider_id}`;
+  return { ...r, value: v } as OutRecord;
 }
 
 /** The KPI counters of the run's providers only (fields `<run>-…`), empty buckets left out. */
