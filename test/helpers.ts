@@ -24,18 +24,40 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   }
 }
 
-/** Reads a topic from the beginning with a throwaway group, keeping messages that `keep` selects. */
+/**
+ * Reads a topic from the beginning with a throwaway group, keeping messages that `keep` selects.
+ * A consumer kafkajs gives up on (a broker restart can do that) is replaced by a new one of the
+ * same group, which resumes from the group's committed offsets.
+ */
 export async function collect(kafka: Kafka, topic: string, keep: (m: KafkaMessage) => boolean) {
-  const consumer = kafka.consumer({ groupId: runId('collect') });
+  const groupId = runId('collect');
   const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (keep(message)) messages.push(message);
+  let stopped = false;
+  let consumer = kafka.consumer({ groupId });
+  const start = async (c: typeof consumer): Promise<void> => {
+    c.on(c.events.CRASH, (e) => {
+      if (e.payload.restart || stopped) return;
+      consumer = kafka.consumer({ groupId });
+      void c.disconnect().catch(() => undefined);
+      const retry = (): void => void start(consumer).catch(() => setTimeout(retry, 1000));
+      setTimeout(retry, 1000);
+    });
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (keep(message)) messages.push(message);
+      },
+    });
+  };
+  await start(consumer);
+  return {
+    messages,
+    stop: async () => {
+      stopped = true;
+      await consumer.disconnect();
     },
-  });
-  return { messages, stop: () => consumer.disconnect() };
+  };
 }
 
 /** Spawns `cxg <args>` as a child process with extra environment, logging to the test's stderr on failure. */

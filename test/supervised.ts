@@ -8,7 +8,6 @@ export type WorkerName = 'detector' | 'kpi' | 'accruals';
 export class Supervised {
   private proc: ReturnType<typeof spawnCxg>;
   private log = '';
-  private stopped = false;
   /** Exit codes of incarnations that ended by themselves (and were started again, as `Restart=on-failure` would). */
   readonly exits: Array<number | null> = [];
 
@@ -20,14 +19,30 @@ export class Supervised {
     this.proc = this.spawn();
   }
 
+  /** Processes this object ended itself (kill, stop): their exit is no failure. */
+  private readonly ended = new WeakSet<object>();
+
   private spawn() {
-    return spawnCxg(['run', this.name], { ...this.env, METRICS_PORT: String(this.port) });
+    const proc = spawnCxg(['run', this.name], { ...this.env, METRICS_PORT: String(this.port) });
+    proc.child.once('exit', (code) => {
+      if (this.ended.has(proc.child)) return;
+      // It ended by itself (a consumer kafkajs gave up on): started again, as `Restart=on-failure` would.
+      this.exits.push(code);
+      setTimeout(() => {
+        if (this.proc === proc && !this.ended.has(proc.child)) {
+          this.log += proc.output();
+          this.proc = this.spawn();
+        }
+      }, 1000);
+    });
+    return proc;
   }
 
   /** SIGKILL; the next incarnation starts at once unless `restart` is false (then `start` it later). */
   async kill({ restart = true }: { restart?: boolean } = {}): Promise<void> {
     if (this.proc.child.exitCode === null && this.proc.child.signalCode === null) {
       const exited = new Promise((r) => this.proc.child.once('exit', r));
+      this.ended.add(this.proc.child);
       this.proc.child.kill('SIGKILL');
       await exited;
     }
@@ -59,6 +74,7 @@ export class Supervised {
   async stop(): Promise<number | null> {
     if (!this.alive) return this.proc.child.exitCode;
     const exited = new Promise<number | null>((r) => this.proc.child.once('exit', (code) => r(code)));
+    this.ended.add(this.proc.child);
     this.proc.child.kill('SIGTERM');
     return exited;
   }
