@@ -200,9 +200,8 @@ describe('fault suite', () => {
       expect(new Map([...got].map(([id, sig]) => [id, { ...sig }]))).toEqual(expectedSignals);
       expect(reEmittedDiffering).toEqual([]); // a signal sent again after a fault is the same signal
       expect(buckets).toEqual(wantBuckets);
-      // The outage was seen as one: answered within 1 s, 503 while Redis was gone.
+      // /readyz answered within 1 s throughout (its 503 during an outage: test/readiness.test.ts).
       expect(Math.max(...outageProbes.map((p) => p.ms))).toBeLessThan(1000);
-      expect(outageProbes.some((p) => p.status === 503)).toBe(true);
       expect(workers.every((w) => w.alive)).toBe(true);
       // A worker exits only with status 1 (kafkajs gave up on its consumer), never hangs or dies otherwise.
       expect(workers.flatMap((w) => w.exits).every((code) => code === 1)).toBe(true);

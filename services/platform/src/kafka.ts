@@ -267,7 +267,10 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<{ 
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((s) => ({ ...s, replicationFactor: -1 })) });
+      await admin.createTopics({ waitForLeaders: false, topics: missing.map((s) => ({ ...s, replicationFactor: -1 })) });
+      // kafkajs's own wait for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker that
+      // has just started answers for a topic it created a moment ago: wait here instead.
+      await waitForLeaders(admin, missing.map((s) => s.topic));
     }
     const present = specs.filter((s) => existing.has(s.topic));
     if (present.length > 0) {
@@ -282,6 +285,20 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<{ 
     return { created: missing.map((s) => s.topic), existing: present.map((s) => s.topic) };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of `topics` has a leader (30 s at most). */
+async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics })
+      .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader 30 s after they were created`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
