@@ -17,7 +17,7 @@ import { TOPICS, replay, type InputEvent } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { closeLedger, openLedger, readLines, readWatermark, rows, type StoredLine } from '@cxg/ledger';
-import { eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { caughtUp, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
 
 const kafka = kafkaFor('test-accruals');
 const serde = serdeFor();
@@ -101,25 +101,6 @@ contracts:
 }
 
 
-/** The group has committed up to the log end of every partition of `topics`, as of now. */
-async function caughtUp(group: string, topics: readonly string[]): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      for (const e of ends) {
-        const c = committed!.partitions.find((p) => p.partition === e.partition);
-        if (!c || BigInt(c.offset) < BigInt(e.high)) return false;
-      }
-    }
-    return true;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const waitReady = (port: number) =>
   eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined), 90_000, `a worker ready on ${port}`);
 
@@ -164,7 +145,7 @@ async function replayLedger(r: Run, watermark: number) {
 
 /** Waits until the accruals group has rated and committed everything up to the log end. */
 async function settle(group: string): Promise<void> {
-  await eventually(async () => ((await caughtUp(group, ACCRUAL_INPUTS)) ? true : undefined), 120_000, 'the accruals worker to catch up');
+  await eventually(async () => ((await caughtUp(kafka, group, ACCRUAL_INPUTS)) ? true : undefined), 120_000, 'the accruals worker to catch up');
 }
 
 async function compareWithReplay(r: Run, dir: string) {

@@ -91,3 +91,22 @@ export async function metric(port: number, name: string, ...labels: string[]): P
   }
   return sum;
 }
+
+/** The group has committed up to the log end of every partition of `topics`, as of now. */
+export async function caughtUp(kafka: Kafka, group: string, topics: readonly string[]): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      for (const e of ends) {
+        const c = committed!.partitions.find((p) => p.partition === e.partition);
+        if (!c || BigInt(c.offset) < BigInt(e.high)) return false;
+      }
+    }
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}

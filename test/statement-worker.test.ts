@@ -16,7 +16,7 @@ import { TOPICS, replay } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { chdbHolder } from '@cxg/ledger';
-import { cxgBin, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { caughtUp, cxgBin, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
 
 const kafka = kafkaFor('test-statement-worker');
 const serde = serdeFor();
@@ -83,25 +83,6 @@ contracts:
   return file;
 }
 
-/** The group has committed up to the log end of every partition of `topics`, as of now. */
-async function caughtUp(group: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of INPUTS) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      for (const e of ends) {
-        const c = committed!.partitions.find((p) => p.partition === e.partition);
-        if (!c || BigInt(c.offset) < BigInt(e.high)) return false;
-      }
-    }
-    return true;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const stopWorker = async (signal: NodeJS.Signals) => {
   const w = worker;
   if (!w || w.child.exitCode !== null || w.child.signalCode !== null) return;
@@ -126,7 +107,7 @@ beforeAll(async () => {
   await produceRecords(producer, serde, records(), { rawOnEncodeError: true });
   // one read while the worker is still storing and rating the run (its route shares the worker's client)
   midStream = cxg(statementArgs('--json'), { CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port) });
-  await eventually(async () => ((await caughtUp(group)) ? true : undefined), 120_000, 'the accruals worker to catch up').catch((err: Error) => {
+  await eventually(async () => ((await caughtUp(kafka, group, INPUTS)) ? true : undefined), 120_000, 'the accruals worker to catch up').catch((err: Error) => {
     throw new Error(`${err.message}\naccruals: ${worker!.output().slice(-3000)}`);
   });
 }, 240_000);
