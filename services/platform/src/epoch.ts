@@ -50,9 +50,6 @@ export function parseEpochMetadata(metadata: string | null | undefined): { epoch
   return { epoch: epoch!, from: from !== undefined && /^\d+$/.test(from) ? BigInt(from) : null };
 }
 
-/** The epoch a committed offset's metadata records, or null. */
-export const epochOfMetadata = (metadata: string | null | undefined): string | null => parseEpochMetadata(metadata)?.epoch ?? null;
-
 /** The store's value while a rebuild towards `epoch` runs. */
 export const rebuildingMarker = (epoch: string): string => `${REBUILDING_PREFIX}${epoch}`;
 
