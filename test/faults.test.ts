@@ -1,19 +1,25 @@
-// The fault suite: one simulated stream through the detector and the kpi worker (child processes
-// run as `cxg run <worker>`, restarted at once when killed, as a supervisor would), while a seeded
-// random schedule injects what production does to a pipeline: SIGKILLs of either worker, FLUSHALL
-// of their Redis, a Redis restart without persistence, Redis unreachable for 20 s, and a restart of
-// the Kafka broker and the schema registry. At the end the signals (by signal_id) and the KPI
-// counters of the run's providers must equal `cxg replay` on the same records, exactly: nothing
-// lost, nothing counted twice. The workers have a Redis of their own; their groups start at the log end.
+// The fault suite: one simulated stream through all three workers (child processes run as
+// `cxg run <worker>`, restarted at once when killed, as a supervisor would), while a seeded random
+// schedule injects what production does to a pipeline: SIGKILLs of any worker, FLUSHALL of their
+// Redis, a Redis restart without persistence, Redis unreachable for 20 s, and a restart of the
+// Kafka broker and the schema registry. At the end the signals (by signal_id), the KPI counters of
+// the run's providers and the accrual ledger of its contracts must equal `cxg replay` on the same
+// records, exactly: nothing lost, nothing counted twice. The workers have a Redis and an embedded
+// ClickHouse directory of their own; their groups start at the log end.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
-import { DEFAULT_DETECTION, TOPICS, kpiSettingsOf, replay } from '@cxg/engine';
+import { DEFAULT_DETECTION, TOPICS, eventTimeOf, kpiSettingsOf, replay } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, loadContractsConfig, produceRecords, readEndpoints } from '@cxg/platform';
 import { simulate } from '@cxg/simulator';
 import { DETECTOR_TOPICS, endOfStreamMarkers } from '@cxg/detector';
+import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { stackDown, stackUp } from '@cxg/stack';
 import { bucketsInRedis, expectedBuckets, prng, type BucketDump } from '../services/kpi/test/support.ts';
-import { collect, eventually, freePort, kafkaFor, metric, runId, serdeFor } from './helpers.ts';
+import { caughtUp, collect, eventually, freePort, kafkaFor, metric, runId, serdeFor } from './helpers.ts';
+import { readLedger, replayLedger, runContracts, strip, withRunFamilies, type LedgerRun } from './ledger-scope.ts';
 import { PrivateRedis } from './redis-server.ts';
 import { bucketDiff, kpiEventsOf, ownBuckets, sameBuckets, scopedRecord, signalsById } from './run-scope.ts';
 import { Supervised } from './supervised.ts';
@@ -37,17 +43,17 @@ afterAll(async () => {
   await redis?.kill();
 });
 
-type Fault = 'SIGKILL detector' | 'SIGKILL kpi' | 'Redis FLUSHALL' | 'Redis restart, empty' | 'Redis unreachable 20 s' | 'Kafka broker + registry restart';
+type Fault = 'SIGKILL detector' | 'SIGKILL kpi' | 'SIGKILL accruals' | 'Redis FLUSHALL' | 'Redis restart, empty' | 'Redis unreachable 20 s' | 'Kafka broker + registry restart';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault suite', () => {
-  it('SIGKILLs, Redis loss, a Redis outage and broker restarts change no signal and no KPI count', async () => {
+  it('SIGKILLs, Redis loss, a Redis outage and broker restarts change no signal, no KPI count and no ledger line', async () => {
     const run = runId('faults');
     const rand = prng(SEED);
     // The run's providers carry its id, so its KPI counters are apart from any other traffic.
     const sim = simulate({ seed: SEED % 1000, customers: 1200, providers: 3, days: 5, nowMs: NOW, issueRate: 0.7, duplicateRatio: 0.02, badRatio: 0.01 });
-    const records = [...sim].filter((r) => r.topic !== TOPICS.customers).map((r) => scopedRecord(r, run));
+    const records = [...sim].map((r) => withRunFamilies(scopedRecord(r, run), run));
     const watermark = replay(records.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW }).watermarkMs!;
     const markers = endOfStreamMarkers(run, watermark + DEFAULT_DETECTION.allowedLatenessMs + 1000, readEndpoints().partitions);
     const reference = replay([...records, ...markers].map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value })), { nowMs: NOW });
@@ -56,25 +62,48 @@ describe('fault suite', () => {
     const settings = kpiSettingsOf(loadContractsConfig(readEndpoints().configFile));
     const ours = (d: BucketDump): BucketDump => ownBuckets(d, run);
     const wantBuckets = ours(expectedBuckets(kpiEventsOf(reference), settings));
+    // The ledger: the run's contracts from the month of its first record; the third starts two days in.
+    const firstDay = new Date(Math.min(...reference.accepted.map((e) => eventTimeOf(e))));
+    const month = firstDay.toISOString().slice(0, 7);
+    const ledgerRun: LedgerRun = {
+      run,
+      records: [...records, ...markers],
+      ...runContracts(run, { validFrom: `${month}-01`, validTo: `${Number(month.slice(0, 4)) + 1}${month.slice(4)}-01`, lateStart: new Date(firstDay.getTime() + 2 * 86_400_000).toISOString().slice(0, 10) }),
+    };
 
     const detectorGroup = `${run}-detector`;
     const kpiGroup = `${run}-kpi`;
+    const accrualsGroup = `${run}-accruals`;
     await groupAtLogEnd(kafka, detectorGroup, DETECTOR_TOPICS);
     await groupAtLogEnd(kafka, kpiGroup, [TOPICS.contacts, TOPICS.web, TOPICS.signals]);
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn', CX_DETECTOR_GROUP: detectorGroup, CX_KPI_GROUP: kpiGroup, CX_KPI_REFRESH_MS: '1000' };
-    const workers = [new Supervised('detector', await freePort(), env), new Supervised('kpi', await freePort(), env)];
-    const [detector, kpi] = workers as [Supervised, Supervised];
+    await groupAtLogEnd(kafka, accrualsGroup, ACCRUALS_TOPICS);
+    const ledgerDir = mkdtempSync(join(tmpdir(), 'cxg-faults-ledger-'));
+    // A 10 s session: a restarted worker joins once its killed predecessor's session expired, and
+    // says 503 until then (30 s, the default, would add minutes to the 21 kills).
+    const env = {
+      REDIS_URL: redis.url, LOG_LEVEL: 'warn', CX_SESSION_TIMEOUT_MS: '10000',
+      CX_DETECTOR_GROUP: detectorGroup, CX_KPI_GROUP: kpiGroup, CX_KPI_REFRESH_MS: '1000',
+      CX_ACCRUALS_GROUP: accrualsGroup, CLICKHOUSE_URL: `chdb://${ledgerDir}`,
+    };
+    const workers = [
+      new Supervised('detector', await freePort(), env),
+      new Supervised('kpi', await freePort(), env),
+      new Supervised('accruals', await freePort(), { ...env, CX_CONFIG: ledgerRun.config }),
+    ];
+    const [detector, kpi, accruals] = workers as [Supervised, Supervised, Supervised];
+    const redisWorkers = [detector, kpi];
     const signals = await collect(kafka, TOPICS.signals, (m) => m.key?.toString().startsWith(`${run}-`) ?? false);
     const allReady = () =>
-      eventually(async () => ((await Promise.all(workers.map((w) => w.readyz()))).every((r) => r.status === 200) ? true : undefined), 240_000, 'both workers ready').catch(async (err: Error) => {
+      eventually(async () => ((await Promise.all(workers.map((w) => w.readyz()))).every((r) => r.status === 200) ? true : undefined), 240_000, 'every worker ready').catch(async (err: Error) => {
         const states = await Promise.all(workers.map(async (w) => `${w.name}: alive ${w.alive}, exits ${JSON.stringify(w.exits)}, /readyz ${JSON.stringify(await w.readyz())}`));
         throw new Error(`${err.message} (${states.join('; ')})`);
       });
 
     // The schedule: ≥ 20 kills and one of each other fault, in a seeded order.
     const faults: Fault[] = [
-      ...Array<Fault>(10).fill('SIGKILL detector'),
-      ...Array<Fault>(10).fill('SIGKILL kpi'),
+      ...Array<Fault>(7).fill('SIGKILL detector'),
+      ...Array<Fault>(7).fill('SIGKILL kpi'),
+      ...Array<Fault>(7).fill('SIGKILL accruals'),
       'Redis FLUSHALL',
       'Redis restart, empty',
       'Redis unreachable 20 s',
@@ -92,6 +121,8 @@ describe('fault suite', () => {
           return detector.kill();
         case 'SIGKILL kpi':
           return kpi.kill();
+        case 'SIGKILL accruals':
+          return accruals.kill();
         case 'Redis FLUSHALL':
           return redis.flushAll();
         case 'Redis restart, empty':
@@ -131,14 +162,18 @@ describe('fault suite', () => {
         const fault = faults[i];
         if (fault) {
           await sleep(200 + Math.floor(rand() * 800));
-          const started = () => Promise.all(workers.map((w) => metric(w.port, 'cx_state_rebuilds_total', 'result="started"')));
-          const before = await started();
+          const rebuildCount = (result: 'started' | 'done') => Promise.all(redisWorkers.map((w) => metric(w.port, 'cx_state_rebuilds_total', `result="${result}"`)));
+          const before = await rebuildCount('started');
           const t = Date.now();
           await inject(fault);
           await streaming;
-          // Redis lost the state: recovered once both workers noticed (a rebuild started) and are ready again.
+          // Redis lost the state: recovered once both Redis workers noticed (a rebuild started), finished every rebuild they started, and all are ready again.
           if (fault === 'Redis FLUSHALL' || fault === 'Redis restart, empty') {
-            await eventually(async () => ((await started()).every((n, k) => n > before[k]!) ? true : undefined), 120_000, `both workers noticing: ${fault}`);
+            await eventually(async () => ((await rebuildCount('started')).every((n, k) => n > before[k]!) ? true : undefined), 120_000, `both workers noticing: ${fault}`);
+            await eventually(async () => {
+              const [started, done] = await Promise.all([rebuildCount('started'), rebuildCount('done')]);
+              return started.every((n, k) => done[k]! >= n) ? true : undefined;
+            }, 120_000, `both workers rebuilding: ${fault}`);
           }
           await allReady();
           recovery.set(fault, [...(recovery.get(fault) ?? []), Date.now() - t]);
@@ -171,13 +206,25 @@ describe('fault suite', () => {
       const extra = [...got.keys()].filter((id) => !expectedSignals.has(id)).length;
       const { under, over } = bucketDiff(wantBuckets, buckets);
       const { reEmittedDiffering } = await signalsById(serde, signals.messages);
-      const rebuilds = (await Promise.all(workers.map((w) => metric(w.port, 'cx_state_rebuilds_total', 'result="done"')))).reduce((a, b) => a + b, 0);
+      const rebuilds = (await Promise.all(redisWorkers.map((w) => metric(w.port, 'cx_state_rebuilds_total', 'result="done"')))).reduce((a, b) => a + b, 0);
+      // The ledger: once the accruals group committed everything, stopped (the embedded directory has one owner), against replay.
+      await eventually(async () => ((await caughtUp(kafka, accrualsGroup, ACCRUALS_TOPICS)) ? true : undefined), 300_000, 'the accruals worker to catch up');
+      expect(await accruals.stop(), 'accruals stops cleanly on SIGTERM').toBe(0);
+      const ledger = await readLedger(`chdb://${ledgerDir}`, ledgerRun);
+      const wantLedger = await replayLedger(ledgerRun, ledger.watermark!, NOW);
+      const lineKey = (l: ReturnType<typeof strip>[number]) => `${l.contract_id} ${l.date} ${l.line_type} ${l.channel ?? ''}`;
+      const text = (l: unknown) => JSON.stringify(l, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      const gotLines = new Map(strip(ledger.lines).map((l) => [lineKey(l), text(l)]));
+      const wantLines = new Map(strip(wantLedger.lines).map((l) => [lineKey(l), text(l)]));
+      const linesMissing = [...wantLines.keys()].filter((k) => !gotLines.has(k)).length;
+      const linesExtra = [...gotLines.keys()].filter((k) => !wantLines.has(k)).length;
+      const linesDiffering = [...wantLines].filter(([k, v]) => gotLines.has(k) && gotLines.get(k) !== v).map(([k]) => k);
       const rows = [...recovery].map(([fault, times]) => ({
         fault,
         injected: times.length,
         'recovery s (max)': (Math.max(...times) / 1000).toFixed(1),
-        'records lost': missing + under,
-        'double-counted': extra + over,
+        'records lost': missing + under + linesMissing,
+        'double-counted': extra + over + linesExtra + linesDiffering.length,
       }));
       console.table(rows);
       // The cost of each rebuild, from the workers' own log lines.
@@ -190,7 +237,8 @@ describe('fault suite', () => {
       console.table(costs);
       console.log(
         `fault suite (seed ${SEED}): ${records.length} records, ${expectedSignals.size} signals expected, ${got.size} got; ` +
-          `KPI counters under by ${under}, over by ${over}; /readyz during the Redis outage: ${outageProbes.map((p) => p.status).join(' ')} (slowest ${Math.max(...outageProbes.map((p) => p.ms))} ms); ` +
+          `KPI counters under by ${under}, over by ${over}; ledger ${ledger.lines.length} lines, ${wantLedger.lines.length} expected: ${linesMissing} missing, ${linesExtra} extra, ${linesDiffering.length} differing ${JSON.stringify(linesDiffering.slice(0, 5))}; ` +
+          `ledger facts ${ledger.facts}, expected ${wantLedger.facts}; /readyz during the Redis outage: ${outageProbes.map((p) => p.status).join(' ')} (slowest ${Math.max(...outageProbes.map((p) => p.ms))} ms); ` +
           `state rebuilds finished since the last restarts: ${rebuilds}; exits by themselves (restarted): ${workers.map((w) => `${w.name} ${JSON.stringify(w.exits)}`).join(', ')}`,
       );
       expect(faults.filter((f) => f.startsWith('SIGKILL')).length).toBeGreaterThanOrEqual(20);
@@ -200,9 +248,13 @@ describe('fault suite', () => {
       expect(new Map([...got].map(([id, sig]) => [id, { ...sig }]))).toEqual(expectedSignals);
       expect(reEmittedDiffering).toEqual([]); // a signal sent again after a fault is the same signal
       expect(buckets).toEqual(wantBuckets);
-      // /readyz answered within 1 s throughout (its 503 during an outage: test/readiness.test.ts).
+      expect(ledger.lines.length).toBeGreaterThan(50);
+      expect(ledger.facts).toBe(wantLedger.facts);
+      expect(strip(ledger.lines)).toEqual(strip(wantLedger.lines));
+      // /readyz answered within 1 s throughout, and said 503 while Redis was gone.
       expect(Math.max(...outageProbes.map((p) => p.ms))).toBeLessThan(1000);
-      expect(workers.every((w) => w.alive)).toBe(true);
+      expect(outageProbes.some((p) => p.status === 503)).toBe(true);
+      expect(redisWorkers.every((w) => w.alive)).toBe(true);
       // A worker exits only with status 1 (kafkajs gave up on its consumer), never hangs or dies otherwise.
       expect(workers.flatMap((w) => w.exits).every((code) => code === 1)).toBe(true);
       for (const w of workers) expect(await w.stop(), `${w.name} stops cleanly on SIGTERM`).toBe(0);

@@ -148,6 +148,8 @@ describe('kpi worker on Kafka and Redis', () => {
     const env = {
       CX_KPI_TEST_TOPICS: JSON.stringify(topics), CX_KPI_GROUP: `${r.run}-kpi`, CX_KPI_KEY_PREFIX: prefix, CX_CONFIG: file,
       METRICS_PORT: String(port), CX_KPI_REFRESH_MS: '500', LOG_LEVEL: 'warn',
+      // each restart joins once the killed member's session expired: 10 s, not the default 30 s
+      CX_SESSION_TIMEOUT_MS: '10000',
     };
     const want = expectedBuckets(r.expected, settings);
 

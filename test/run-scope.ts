@@ -9,7 +9,7 @@ import { withIdPrefix, type SimRecord } from '@cxg/simulator';
 import type { BucketDump } from '../services/kpi/test/support.ts';
 
 /**
- * A simulated record with every id and a contact's provider_id prefixed by `run`. An empty id stays
+ * A simulated record with every id and its provider_id (contacts, customer events) prefixed by `run`. An empty id stays
  * empty: a bad record made to be rejected for it would otherwise become valid, and all such records
  * would share the id `<run>-` across partitions, where replay's duplicate judgement (global) and the
  * workers' (the detector's per customer, docs/detection.md; the kpi worker's per partition) differ:
@@ -20,7 +20,7 @@ export function scopedRecord(record: SimRecord, run: string): OutRecord {
   const r = withIdPrefix(record, run);
   const v = { ...(r.value as Record<string, unknown>) };
   for (const [field, value] of Object.entries(original ?? {})) if (value === '') v[field] = '';
-  if (r.topic === TOPICS.contacts && typeof v.provider_id === 'string' && v.provider_id !== '') v.provider_id = `${run}-${v.provider_id}`;
+  if (typeof v.provider_id === 'string' && v.provider_id !== '') v.provider_id = `${run}-${v.provider_id}`;
   return { ...r, value: v } as OutRecord;
 }
 
@@ -31,10 +31,12 @@ export function ownBuckets(d: BucketDump, run: string): BucketDump {
   );
 }
 
-/** What the kpi worker counts from a replay: the accepted contacts and journeys, and the signals. */
+/** What the kpi worker counts from a replay: the accepted contacts and journeys (not customer events), and the signals. */
 export function kpiEventsOf(reference: ReplayResult): KpiEvent[] {
   return [
-    ...reference.accepted.map((e): KpiEvent => ('contact_id' in e ? { kind: 'contact', event: e } : { kind: 'journey', event: e as WebJourneyEvent })),
+    ...reference.accepted.flatMap((e): KpiEvent[] =>
+      'contact_id' in e ? [{ kind: 'contact', event: e }] : 'journey' in e ? [{ kind: 'journey', event: e as WebJourneyEvent }] : [],
+    ),
     ...reference.signals.map((s): KpiEvent => ({ kind: 'signal', event: s })),
   ];
 }

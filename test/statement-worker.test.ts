@@ -16,12 +16,12 @@ import { TOPICS, replay } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { chdbHolder } from '@cxg/ledger';
+import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { caughtUp, cxgBin, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
 
 const kafka = kafkaFor('test-statement-worker');
 const serde = serdeFor();
 const NOW = Date.now();
-const INPUTS = [TOPICS.contacts, TOPICS.web, TOPICS.customers, TOPICS.signals];
 
 const run = runId('stmt');
 const contract = `c-${run}-a`;
@@ -100,14 +100,14 @@ beforeAll(async () => {
   await initTopics(kafka, serde, readEndpoints().partitions);
   producer = await createProducer(kafka);
   const group = `${run}-accruals`;
-  await groupAtLogEnd(kafka, group, INPUTS);
+  await groupAtLogEnd(kafka, group, ACCRUALS_TOPICS);
   port = await freePort();
   worker = spawnCxg(['run', 'accruals'], { CX_ACCRUALS_GROUP: group, CX_CONFIG: contractsFile(), CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port), LOG_LEVEL: 'warn' });
   await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined), 90_000, 'the accruals worker ready');
   await produceRecords(producer, serde, records(), { rawOnEncodeError: true });
   // one read while the worker is still storing and rating the run (its route shares the worker's client)
   midStream = cxg(statementArgs('--json'), { CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port) });
-  await eventually(async () => ((await caughtUp(kafka, group, INPUTS)) ? true : undefined), 120_000, 'the accruals worker to catch up').catch((err: Error) => {
+  await eventually(async () => ((await caughtUp(kafka, group, ACCRUALS_TOPICS)) ? true : undefined), 120_000, 'the accruals worker to catch up').catch((err: Error) => {
     throw new Error(`${err.message}\naccruals: ${worker!.output().slice(-3000)}`);
   });
 }, 240_000);

@@ -85,8 +85,15 @@ export class HealthMonitor {
     return Object.fromEntries([...this.states].map(([name, s]) => [name, { ...s }]));
   }
 
-  /** Reasons of everything down, as `name: reason`; empty when all are up. */
+  /**
+   * Reasons of everything down, as `name: reason`; empty when all are up. A check not probed yet
+   * counts as down: a worker is not ready before it has seen each dependency answer.
+   */
   down(): string[] {
-    return [...this.states].filter(([, s]) => !s.up).map(([name, s]) => `${name}: ${s.reason}`);
+    return Object.keys(this.checks).flatMap((name) => {
+      const s = this.states.get(name);
+      if (!s) return [`${name}: not probed yet`];
+      return s.up ? [] : [`${name}: ${s.reason}`];
+    });
   }
 }

@@ -170,8 +170,10 @@ export async function startWorker(opts: WorkerOptions, io: WorkerIo = IO): Promi
     lifetime.own('health monitor', monitor, (m) => m.stop());
     // Released first: stops fetching and lets the batch in flight finish and commit while the stores are still open.
     lifetime.own('consumer', runner, (r) => r.stop());
-    await runner.start();
+    // The monitor first: kafkajs's run() returns only after the first join, which a killed
+    // predecessor's session can hold up for its whole timeout, and /readyz must say 503 meanwhile.
     await monitor.start();
+    await runner.start();
     parts.started?.();
     const address = server.address();
     log.info({ ...parts.log.fields?.(), groupId, port: typeof address === 'object' && address !== null ? address.port : address }, parts.log.message);
