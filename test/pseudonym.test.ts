@@ -130,10 +130,10 @@ describe('pseudonymised customer ids on Kafka', () => {
       try {
         const dump = await redisDump(client);
         expect(dump.some((t) => t.includes(`${run}-`)), 'the run reached the private Redis').toBe(true);
-        // the timelines are keyed by pseudonym: cx:tl:{p3_…}
-        const timelines = dump.filter((t) => /^cx:tl:\{p3_[A-Za-z0-9_-]{22}\}$/.test(t));
+        // the timelines are keyed by pseudonym: cx:tl:{p3_…}:v2
+        const timelines = dump.filter((t) => /^cx:tl:\{p3_[A-Za-z0-9_-]{22}\}:v2$/.test(t));
         expect(timelines.length).toBeGreaterThan(0);
-        expect(timelines).toContain(`cx:tl:{${keyed[0]!.customer_id!}}`);
+        expect(timelines).toContain(`cx:tl:{${keyed[0]!.customer_id!}}:v2`);
         expect(dump.filter((t) => raw.test(t))).toEqual([]);
       } finally {
         client.disconnect();

@@ -19,6 +19,7 @@ import {
   type WebJourneyEvent,
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, TopicPartition, TopicPartitionOffset } from '@cxg/platform';
+import { decodeTimeline, encodeTimeline } from './entry-codec.ts';
 import { markerField } from './keys.ts';
 import type { DetectorMetrics } from './metrics.ts';
 
@@ -61,10 +62,10 @@ export interface MarkerWrite {
 
 /** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
 export interface DetectorStore {
-  /** Markers for each query, in order, and the stored timeline (entry JSON, by ended_at) of each customer asked. */
-  read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string[]> }>;
-  /** Adds the markers and replaces each given customer's whole timeline (an empty one goes away). */
-  write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, ReadonlyArray<{ score: number; member: string }>>): Promise<void>;
+  /** Markers for each query, in order, and the stored timeline (`encodeTimeline`, null: none) of each customer asked. */
+  read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }>;
+  /** Adds the markers and replaces each given customer's whole timeline (null: an empty one, which goes away). */
+  write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void>;
 }
 
 export interface DetectorDeps {
@@ -79,25 +80,6 @@ export interface DetectorDeps {
 }
 
 export const DETECTOR_TOPICS = [TOPICS.contacts, TOPICS.web] as const;
-
-/**
- * A stored timeline member: the engine's entry, plus for contacts the prior they found (or null),
- * from which `signalFor` rebuilds their signal exactly; a whole stored signal would double the bytes.
- */
-export function encodeEntry(entry: TimelineEntry, prior: PriorRef | null | undefined): string {
-  return JSON.stringify(entry.kind === 'contact' ? { ...entry, prior: prior ?? null } : entry);
-}
-
-export function decodeTimeline(members: readonly string[]): { entries: TimelineEntry[]; priors: Map<string, PriorRef | null> } {
-  const entries: TimelineEntry[] = [];
-  const priors = new Map<string, PriorRef | null>();
-  for (const m of members) {
-    const { prior, ...entry } = JSON.parse(m) as TimelineEntry & { prior?: PriorRef | null };
-    entries.push(entry);
-    if (entry.kind === 'contact') priors.set(entry.event_id, prior ?? null);
-  }
-  return { entries, priors };
-}
 
 /**
  * The detector's batch logic (docs/detection.md): judge duplicates against Redis markers, hold events
@@ -221,10 +203,10 @@ export class DetectorHandler implements BatchHandler {
     return commits;
   }
 
-  private retain(customer: string, loaded: string[] | undefined): void {
+  private retain(customer: string, loaded: string | null | undefined): void {
     let cached = this.cache.get(customer);
     if (!cached) {
-      const { entries, priors } = decodeTimeline(loaded ?? []);
+      const { entries, priors } = decodeTimeline(customer, loaded ?? null);
       cached = { entries, priors, buffered: 0 };
       this.cache.set(customer, cached);
     }
@@ -268,13 +250,13 @@ export class DetectorHandler implements BatchHandler {
     }
     signals.push(...detected.filter((s) => !replayed.has(s.contact_event_id)));
 
-    const writes = new Map<string, Array<{ score: number; member: string }>>();
+    const writes = new Map<string, string | null>();
     for (const [customer, entries] of timelines.takeChanged()) {
       const cached = this.cache.get(customer)!;
       cached.entries = entries;
       const live = new Set(entries.map((e) => e.event_id));
       for (const id of cached.priors.keys()) if (!live.has(id)) cached.priors.delete(id);
-      writes.set(customer, entries.map((e) => ({ score: e.ended_at, member: encodeEntry(e, cached.priors.get(e.event_id)) })));
+      writes.set(customer, entries.length === 0 ? null : encodeTimeline(entries, cached.priors));
     }
     await this.deps.store.write(markerWrites, writes);
     await this.deps.emit(signals);

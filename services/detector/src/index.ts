@@ -4,3 +4,4 @@ export * from './store.ts';
 export * from './metrics.ts';
 export * from './main.ts';
 export * from './markers.ts';
+export * from './entry-codec.ts';

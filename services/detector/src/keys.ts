@@ -1,7 +1,7 @@
 /**
  * Redis key layout of the detector. Every key of one customer carries the customer as its hash tag
  * `{<customer>}`, so Redis Cluster works unchanged and one Lua call may touch them together.
- * The default prefix gives the keys their historic names `cx:ev:{c}` and `cx:tl:{c}`.
+ * The default prefix gives the keys their names `cx:ev:{c}` and `cx:tl:{c}:v2`.
  */
 import { WORKER_DEFAULTS } from '@cxg/platform';
 
@@ -30,8 +30,16 @@ export class DetectorKeys {
     return `${this.prefix}epoch:{p${partition}}`;
   }
 
-  /** Sorted set of a customer's timeline entries, by ended_at. */
+  /** A customer's timeline: one string, the entries packed by `encodeTimeline` (entry-codec.ts). */
   timeline(customer: string): string {
+    return `${this.prefix}tl:{${customer}}:v2`;
+  }
+
+  /**
+   * Where versions before the packed form kept the timeline: a sorted set of entries by ended_at.
+   * Still read while the new key is missing, deleted when the timeline is written again.
+   */
+  legacyTimeline(customer: string): string {
     return `${this.prefix}tl:{${customer}}`;
   }
 }

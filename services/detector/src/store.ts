@@ -1,12 +1,7 @@
 import type { Redis } from 'ioredis';
-import { LuaScript, deleteKeys, execPipeline, scanKeys, type ScriptArg, type ScriptCommand } from '@cxg/platform';
+import { deleteKeys, execPipeline, scanKeys } from '@cxg/platform';
 import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from './detector.ts';
 import { DetectorKeys, markerField } from './keys.ts';
-
-type TimelineKeys = [timeline: string];
-/** TTL in ms, then score (ended_at), member (entry JSON) pairs; replies with the number of entries. */
-type TimelineArgs = [ttlMs: number, ...pairs: ScriptArg[]];
-const timelineReplace = new LuaScript<TimelineKeys, TimelineArgs, number>(new URL('./lua/timeline_replace-1.lua', import.meta.url));
 
 export interface StoreOptions {
   /** How long accepted event ids and contact ids are remembered for duplicate detection. */
@@ -19,40 +14,47 @@ export interface StoreOptions {
 
 /**
  * The detector's Redis state: duplicate markers (a hash per customer) and per-customer timelines
- * (a sorted set per customer), named by `DetectorKeys`. A batch costs one pipelined read and one
- * pipelined write.
+ * (one string per customer, entry-codec.ts), named by `DetectorKeys`. A batch costs one pipelined
+ * read and one pipelined write.
  */
 export class RedisDetectorStore implements DetectorStore {
   private readonly keys: DetectorKeys;
-  private readonly replace: ScriptCommand<TimelineKeys, TimelineArgs, number>;
 
   constructor(
     private readonly redis: Redis,
     private readonly opts: StoreOptions,
   ) {
     this.keys = opts.keys ?? new DetectorKeys();
-    this.replace = timelineReplace.on(redis);
   }
 
-  /** One round trip: markers for each query, timelines (entry JSON, by ended_at) for each customer. */
-  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string[]> }> {
+  /**
+   * One round trip: markers for each query, the stored timeline of each customer. A timeline an
+   * earlier version kept as a sorted set is read from there while the new key is missing.
+   */
+  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }> {
     const { keys } = this;
     const p = this.redis.pipeline();
     for (const q of queries) {
       p.hmget(keys.markers(q.customer), markerField.event(q.topic, q.eventId), q.contactId === null ? '-' : markerField.contactId(q.contactId));
     }
-    for (const c of customers) p.zrange(keys.timeline(c), 0, -1);
+    for (const c of customers) p.get(keys.timeline(c)).zrange(keys.legacyTimeline(c), 0, -1);
     const res = await execPipeline(p);
     const markers = queries.map((_, i) => {
       const [acceptedAt, contactOwner] = res[i] as [string | null, string | null];
       return { acceptedAt, contactOwner };
     });
-    const timelines = new Map(customers.map((c, i) => [c, res[queries.length + i] as string[]]));
+    const timelines = new Map(
+      customers.map((c, i) => {
+        const packed = res[queries.length + 2 * i] as string | null;
+        const legacy = res[queries.length + 2 * i + 1] as string[];
+        return [c, packed ?? (legacy.length > 0 ? `[${legacy.join(',')}]` : null)];
+      }),
+    );
     return { markers, timelines };
   }
 
-  /** One round trip: new duplicate markers, and whole timelines replaced atomically per customer. */
-  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, ReadonlyArray<{ score: number; member: string }>>): Promise<void> {
+  /** One round trip: new duplicate markers, and whole timelines replaced (null: deleted) with their TTL. */
+  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void> {
     if (markers.length === 0 && timelines.size === 0) return;
     const { keys } = this;
     const p = this.redis.pipeline();
@@ -60,8 +62,10 @@ export class RedisDetectorStore implements DetectorStore {
       p.hset(keys.markers(m.customer), m.fields);
       p.pexpire(keys.markers(m.customer), this.opts.dedupeTtlMs);
     }
-    for (const [customer, entries] of timelines) {
-      this.replace.queue(p, [keys.timeline(customer)], [this.opts.timelineTtlMs, ...entries.flatMap((e) => [e.score, e.member])]);
+    for (const [customer, packed] of timelines) {
+      if (packed === null) p.unlink(keys.timeline(customer));
+      else p.set(keys.timeline(customer), packed, 'PX', this.opts.timelineTtlMs);
+      p.unlink(keys.legacyTimeline(customer));
     }
     await execPipeline(p);
   }
@@ -84,7 +88,7 @@ export class RedisDetectorStore implements DetectorStore {
       chunk.forEach((k, j) => {
         const position = values[j]!.find((v) => /^\d+:\d+$/.test(v));
         if (position === undefined || !wanted.has(position.slice(0, position.indexOf(':')))) return;
-        doomed.push(k, keys.timeline(keys.customerOf(k)));
+        doomed.push(k, keys.timeline(keys.customerOf(k)), keys.legacyTimeline(keys.customerOf(k)));
       });
     }
     return deleteKeys(this.redis, doomed);

@@ -3,14 +3,14 @@ import { markerField } from '../src/index.ts';
 
 /**
  * DetectorStore in memory, with Redis's semantics where the handler can tell: a marker hash per
- * customer, a timeline per customer read back by score (ties by member, as ZRANGE does), replaced
- * whole, and gone when replaced by nothing. TTLs are not modelled (nothing expires in a test).
+ * customer, a timeline per customer replaced whole, and gone when replaced by nothing. TTLs are not
+ * modelled (nothing expires in a test).
  */
 export class MemoryDetectorStore implements DetectorStore {
   readonly markers = new Map<string, Map<string, string>>();
-  readonly timelines = new Map<string, ReadonlyArray<{ score: number; member: string }>>();
+  readonly timelines = new Map<string, string>();
 
-  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string[]> }> {
+  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }> {
     const markers = queries.map((q) => {
       const hash = this.markers.get(q.customer);
       return {
@@ -18,20 +18,18 @@ export class MemoryDetectorStore implements DetectorStore {
         contactOwner: q.contactId === null ? null : (hash?.get(markerField.contactId(q.contactId)) ?? null),
       };
     });
-    return { markers, timelines: new Map(customers.map((c) => [c, (this.timelines.get(c) ?? []).map((e) => e.member)])) };
+    return { markers, timelines: new Map(customers.map((c) => [c, this.timelines.get(c) ?? null])) };
   }
 
-  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, ReadonlyArray<{ score: number; member: string }>>): Promise<void> {
+  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void> {
     for (const m of markers) {
       const hash = this.markers.get(m.customer) ?? new Map<string, string>();
       for (const [field, value] of Object.entries(m.fields)) hash.set(field, value);
       this.markers.set(m.customer, hash);
     }
-    for (const [customer, entries] of timelines) {
-      const set = new Map(entries.map((e) => [e.member, e.score])); // a member is in a sorted set once
-      const sorted = [...set].map(([member, score]) => ({ score, member })).sort((a, b) => a.score - b.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
-      if (sorted.length === 0) this.timelines.delete(customer);
-      else this.timelines.set(customer, sorted);
+    for (const [customer, packed] of timelines) {
+      if (packed === null) this.timelines.delete(customer);
+      else this.timelines.set(customer, packed);
     }
   }
 }
