@@ -21,13 +21,13 @@ const kafka = kafkaFor('test-rebalance');
 const serde = serdeFor();
 const NOW = Date.now();
 const DAY_MS = 86_400_000;
-/** README "Measured here": the detector, one worker, through Kafka, registry and Redis (lower end of 7 777–8 082 records/s). */
-const BENCH_PER_WORKER = 7_777;
+/** README "Measured here": the detector, one worker, through Kafka, registry and Redis (lower end of 8 280–9 760 records/s). */
+const BENCH_PER_WORKER = 8_280;
 /**
- * Offered records per second (contacts + journeys). 2 × BENCH_PER_WORKER (15 554) is not sustainable
- * on 2 cores with both workers, the broker and this producer on them (measured: 2 212/s sent, the
- * detector group committed 1 234/s); 2 000/s was, with room (the group committed 2 300–3 300/s
- * while catching up). CX_REBALANCE_RATE=15554 runs the 2× load.
+ * Offered records per second (contacts + journeys). 2 × BENCH_PER_WORKER is not sustainable on 2
+ * cores with both workers, the broker and this producer on them (measured at 2 × 7 777: 2 212/s
+ * sent, the detector group committed 1 234/s); 2 000/s was, with room (the group committed
+ * 2 300–3 300/s while catching up). CX_REBALANCE_RATE=16560 runs the 2× load.
  */
 const RATE = Number(process.env.CX_REBALANCE_RATE ?? 2000);
 /** How soon a SIGKILLed member's partitions move (CX_SESSION_TIMEOUT_MS of every member). */
