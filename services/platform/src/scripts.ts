@@ -1,6 +1,6 @@
 /**
  * Lua scripts the workers run in Redis, BullMQ's way: one `.lua` file per script beside the module
- * that calls it, named `<name>-<numberOfKeys>.lua` (`timeline_replace-1.lua`), or
+ * that calls it, named `<name>-<numberOfKeys>.lua` (`alert_set-1.lua`), or
  * `<name>-variable.lua` when each call passes as many keys as it needs (ioredis then sends the key
  * count first, BullMQ's numberOfKeys). The file is read once; each connection defines the script
  * once (ioredis sends EVALSHA and falls back to EVAL when Redis lost it, in pipelines too).
