@@ -18,6 +18,7 @@ import { simulate, withIdPrefix } from '@cxg/simulator';
 import { chdbHolder } from '@cxg/ledger';
 import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { caughtUp, cxgBin, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
+import { familyPrefix, withRunFamilies } from './ledger-scope.ts';
 
 const kafka = kafkaFor('test-statement-worker');
 const serde = serdeFor();
@@ -44,21 +45,19 @@ function cxg(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 /** Ten simulated days from 24 October 2026 (October closes), unique to the run, with their signals. */
 function records(): OutRecord[] {
-  const fam = `r${run.slice(-8)}_`;
   const sim = simulate({ seed: 41, customers: 150, providers: 1, days: 10, startMs: Date.UTC(2026, 9, 24), nowMs: NOW, issueRate: 0.5 });
   const out = [...sim].map((r) => {
     const x = withIdPrefix(r, run);
     const v = x.value as Record<string, unknown>;
     if (typeof v.provider_id === 'string') v.provider_id = `${run}-${v.provider_id}`;
-    for (const f of ['intent', 'journey']) if (typeof v[f] === 'string') v[f] = `${fam}${v[f] as string}`;
-    return x;
+    return withRunFamilies(x as OutRecord, run);
   });
   const { signals } = replay(out.map((x, i) => ({ line: i + 1, topic: x.topic, value: x.value })), { nowMs: NOW });
   return [...out, ...signals.map((s) => ({ topic: TOPICS.signals, key: s.customer_id, value: s }))];
 }
 
 function contractsFile(): string {
-  const fam = `r${run.slice(-8)}_`;
+  const fam = familyPrefix(run);
   const file = join(mkdtempSync(join(tmpdir(), 'cxg-statement-worker-config-')), 'contracts.yaml');
   writeFileSync(
     file,
