@@ -2,6 +2,7 @@ import { AssignerProtocol, Kafka, logLevel, type PartitionAssigner, type Produce
 import { TOPICS } from '@cxg/engine';
 import type { Logger } from './logger.ts';
 import type { Endpoints } from './env.ts';
+import type { TopicPartitionOffset } from './runner.ts';
 
 // kafkajs warns on every producer about its v2 partitioner change; we key by customer_id and accept the default.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -302,20 +303,60 @@ async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[
   }
 }
 
+/** The log end (next offset to be written) of every partition of `topics`, as of now. */
+export async function logEnds(kafka: Kafka, topics: readonly string[]): Promise<TopicPartitionOffset[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out: TopicPartitionOffset[] = [];
+    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) out.push({ topic, partition: p.partition, offset: p.high });
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Commits `positions` as a consumer group's offsets (the group must have no active member). */
+export async function setGroupOffsets(kafka: Kafka, groupId: string, positions: readonly TopicPartitionOffset[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of new Set(positions.map((p) => p.topic))) {
+      const partitions = positions.filter((p) => p.topic === topic).map(({ partition, offset }) => ({ partition, offset }));
+      await admin.setOffsets({ groupId, topic, partitions });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** How many records of `targets` the group has not committed yet (0: it is at or past every target). */
+export async function uncommitted(kafka: Kafka, groupId: string, targets: readonly TopicPartitionOffset[]): Promise<bigint> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = [...new Set(targets.map((t) => t.topic))];
+    const committed = new Map<string, bigint>();
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+      for (const p of partitions) committed.set(`${topic}:${p.partition}`, BigInt(p.offset));
+    }
+    let behind = 0n;
+    for (const t of targets) {
+      const c = committed.get(`${t.topic}:${t.partition}`) ?? -1n;
+      const gap = BigInt(t.offset) - (c < 0n ? 0n : c);
+      if (gap > 0n) behind += gap;
+    }
+    return behind;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Commits a consumer group's offsets at the current log end of `topics`, so a new group sees only
  * what is produced next (tests and benchmarks share long-lived topics whose older event times would
  * otherwise make their events late).
  */
 export async function groupAtLogEnd(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  await setGroupOffsets(kafka, groupId, await logEnds(kafka, topics));
 }

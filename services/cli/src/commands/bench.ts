@@ -1,31 +1,79 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
+import { STATE_DIR } from '@cxg/platform';
 import { stackUp } from '@cxg/stack';
-import { benchDetector } from '../bench/detector.ts';
+import { SCALES, runBench, type BenchReport, type Scale } from '../bench/run.ts';
+import { judge } from '../bench/targets.ts';
+import { CliError } from '../errors.ts';
+
+const int = (v: string) => Number(v);
 
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('measure detector throughput on the local stack beside baselines measured in the same run')
-    .option('--customers <n>', 'simulated customers', (v) => Number(v), 3000)
-    .option('--days <n>', 'simulated days', (v) => Number(v), 7)
-    .option('--seed <n>', 'simulation seed', (v) => Number(v), 42)
-    .option('--json', 'print the results as JSON')
-    .addHelpText('after', '\nBrings the local stack up first (like npm test). Timings are wall clock on this machine; compare rows of one run, not runs of different machines.')
-    .action(async (opts: { customers: number; days: number; seed: number; json?: boolean }) => {
+    .description('measure the engine and every worker on the local stack, beside a fetch + decode ceiling and naive workers measured in the same run')
+    .option('--scale <scale>', `small (${SCALES.small.customers.toLocaleString('en-US')} customers, ~200 000 events) or large (${SCALES.large.customers.toLocaleString('en-US')}, ~1 M)`, 'small')
+    .option('--customers <n>', 'simulated customers (overrides the scale)', int)
+    .option('--days <n>', 'simulated days', int, 7)
+    .option('--seed <n>', 'simulation seed', int, 42)
+    .option('--cpu-prof', 'write V8 CPU profiles of the workers next to the JSON report')
+    .option('--json', 'print the report as one JSON document on stdout (progress goes to stderr)')
+    .addHelpText(
+      'after',
+      `
+Brings the local stack up first (like npm test). Every stage reads the same simulated records in one
+run, so compare rows of one run, not runs of different machines. The report is also written to
+.cxg/bench/<id>.json; docs/performance.md explains each row and the targets.`,
+    )
+    .action(async (opts: { scale: string; customers?: number; days: number; seed: number; cpuProf?: boolean; json?: boolean }) => {
+      if (!(opts.scale in SCALES)) throw new CliError(`--scale must be small or large, got ${opts.scale}`, 1);
+      const scale = opts.scale as Scale;
       const env = await stackUp({ log: (l) => process.stderr.write(`[stack] ${l}\n`) });
       Object.assign(process.env, env);
-      const result = await benchDetector({ ...opts, log: (l) => process.stderr.write(`[bench] ${l}\n`) });
+      const dir = join(STATE_DIR, 'bench');
+      mkdirSync(dir, { recursive: true });
+      const report = await runBench({
+        scale,
+        customers: opts.customers ?? SCALES[scale].customers,
+        days: opts.days,
+        seed: opts.seed,
+        cpuProfDir: opts.cpuProf ? join(dir, 'profiles') : undefined,
+        log: (l) => process.stderr.write(`[bench] ${l}\n`),
+      });
+      const verdicts = judge(report);
+      const file = join(dir, `${report.id}.json`);
+      writeFileSync(file, `${JSON.stringify({ ...report, targets: verdicts }, null, 2)}\n`);
       if (opts.json) {
-        console.log(JSON.stringify(result));
-        return;
+        process.stdout.write(`${JSON.stringify({ ...report, targets: verdicts, file })}\n`);
+      } else {
+        printReport(report, verdicts);
+        console.log(`\nreport: ${file}`);
       }
-      const table = new Table({ head: ['stage', 'records', 'seconds', 'records/s', 'batch p50 ms', 'batch p99 ms'], style: { head: [], border: [] } });
-      for (const s of result.stages) {
-        table.push([s.stage, s.records, s.seconds.toFixed(2), Math.round(s.perSecond), s.batchP50Ms ?? '', s.batchP99Ms ?? '']);
-      }
-      console.log(table.toString());
-      const r = result.redis;
-      console.log(`${result.signals} signals. Redis per customer (MEMORY USAGE over ${r.customersSampled} customers): timeline ${r.timelineBytes} B + duplicate markers ${r.dedupeBytes} B = ${r.bytesPerCustomer} B`);
+      if (report.checks.some((c) => !c.ok)) throw new CliError('bench: the results differ from cxg replay (see the checks above)', 1);
     });
+}
+
+function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): void {
+  const table = new Table({ head: ['stage', 'records', 'seconds', 'records/s', 'batch p50 ms', 'batch p99 ms', 'note'], style: { head: [], border: [] } });
+  for (const s of report.stages) {
+    table.push([s.stage, s.records, s.seconds.toFixed(2), Math.round(s.perSecond), s.batchP50Ms ?? '', s.batchP99Ms ?? '', s.note ?? '']);
+  }
+  console.log(table.toString());
+  for (const s of report.stages) {
+    if (s.profile) console.log(`CPU of ${s.id} (self time): ${s.profile.top.map((t) => `${t.where} ${t.percent} %`).join(', ')}`);
+  }
+  const d = report.redis.detector;
+  const k = report.redis.kpi;
+  console.log(
+    `Redis, detector: ${d.bytesPerCustomer} B per active customer (timeline ${d.timelineBytes} B + duplicate markers ${d.markerBytes} B, MEMORY USAGE over ${d.customersSampled} customers)`,
+  );
+  console.log(`Redis, kpi: ${k.bytes} B in ${k.keys} keys = ${k.bytesPerProviderDay} B per provider-day (${k.providerDays} provider-days)`);
+  const checks = new Table({ head: ['check', 'result', 'detail'], style: { head: [], border: [] } });
+  for (const c of report.checks) checks.push([c.check, c.ok ? 'ok' : 'FAILED', c.detail]);
+  console.log(checks.toString());
+  const targets = new Table({ head: ['target', 'measured', ''], style: { head: [], border: [] } });
+  for (const v of verdicts) targets.push([v.target, v.measured, v.met ? 'met' : 'missed']);
+  console.log(targets.toString());
 }

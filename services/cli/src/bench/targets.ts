@@ -1,0 +1,34 @@
+// The performance targets (docs/performance.md), judged on one bench report.
+import type { BenchReport } from './run.ts';
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export function judge(report: BenchReport): Verdict[] {
+  const rate = (id: string) => report.stages.find((s) => s.id === id)?.perSecond;
+  const out: Verdict[] = [];
+  const ratio = (label: string, id: string, base: string, min: number, unit = '×') => {
+    const a = rate(id);
+    const b = rate(base);
+    if (a === undefined || b === undefined || b === 0) return;
+    const r = a / b;
+    out.push({ target: `${label} ≥ ${unit === '%' ? `${min * 100} %` : `${min}×`} of ${base}`, measured: unit === '%' ? `${(r * 100).toFixed(0)} %` : `${r.toFixed(2)}×`, met: r >= min });
+  };
+  const at = (label: string, id: string, min: number) => {
+    const a = rate(id);
+    if (a !== undefined) out.push({ target: `${label} ≥ ${min.toLocaleString('en-US')}/s`, measured: `${Math.round(a).toLocaleString('en-US')}/s`, met: a >= min });
+  };
+  ratio('detector', 'detector', 'ceiling:detector', 0.5, '%');
+  at('detector', 'detector', 25_000);
+  ratio('kpi', 'kpi', 'ceiling:kpi', 0.6, '%');
+  ratio('accruals', 'accruals', 'ceiling:accruals', 0.4, '%');
+  for (const w of ['detector', 'kpi', 'accruals']) ratio(w, w, `naive:${w}`, 10);
+  at('engine on the replay path', 'engine', 300_000);
+  const b = report.redis.detector.bytesPerCustomer;
+  out.push({ target: 'detector Redis per active customer ≤ 300 B', measured: `${b} B`, met: b <= 300 });
+  ratio('two detectors', 'detectorx2', 'detector', 1.6);
+  return out;
+}
