@@ -41,8 +41,14 @@ const ENGINE_CUSTOMERS = 112_000;
 /** How long a naive worker runs: it is slow, and its rate is what counts. */
 const NAIVE_SECONDS = 10;
 
+/** The parts of a run `--only` can pick; the detector runs whenever a later part needs its signals. */
+export const PARTS = ['engine', 'detector', 'kpi', 'accruals', 'naive', 'clickhouse', 'redis', 'together', 'scaling'] as const;
+export type Part = (typeof PARTS)[number];
+
 export interface BenchOptions extends StreamSpec {
   scale: Scale;
+  /** Run only these parts (default: all). */
+  only?: ReadonlySet<Part>;
   /** Write CPU profiles of the workers into this directory. */
   cpuProfDir?: string;
   log: (line: string) => void;
@@ -60,7 +66,8 @@ export interface BenchReport {
   scale: Scale;
   stream: { customers: number; days: number; seed: number; records: number; perTopic: Record<string, number>; signals: number };
   stages: Stage[];
-  redis: {
+  /** Absent when `--only` left the part out. */
+  redis?: {
     detector: { customersSampled: number; timelineBytes: number; markerBytes: number; bytesPerCustomer: number };
     kpi: { keys: number; bytes: number; providerDays: number; bytesPerProviderDay: number };
   };
@@ -98,10 +105,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     CLICKHOUSE_URL: `chdb://${join(dir, 'workers')}`,
     ...extra,
   });
+  const want = (part: Part) => opts.only === undefined || opts.only.has(part);
   const redis = createRedis(endpoints.redisUrl);
   try {
     // 1. The pure engine on the replay path.
-    {
+    if (want('engine')) {
       const records = [...simulate({ seed: opts.seed, customers: ENGINE_CUSTOMERS, providers: 3, days: 7, nowMs, issueRate: 0.6 })];
       const lines = records.map((r, i) => ({ line: i + 1, topic: r.topic, value: r.value }));
       const t0 = now();
@@ -120,56 +128,64 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       return s;
     })();
 
-    add(await ceiling(kafka, serde, `${id}-ceiling-detector`, 'detector', only(a.start, DETECTOR_TOPICS), only(a.end, DETECTOR_TOPICS)));
+    if (want('detector')) add(await ceiling(kafka, serde, `${id}-ceiling-detector`, 'detector', only(a.start, DETECTOR_TOPICS), only(a.end, DETECTOR_TOPICS)));
 
     // 3. The detector alone; its signals are the kpi and accruals workers' third input.
     const signalsStart = await logEnds(kafka, [TOPICS.signals]);
-    add(await workerStage(kafka, 'detector', `${id}a`, workerEnv(`${id}a`), only(a.start, DETECTOR_TOPICS), detectorTargets(a.end), opts.cpuProfDir));
+    if ((['detector', 'kpi', 'accruals', 'redis'] as const).some(want)) {
+      add(await workerStage(kafka, 'detector', `${id}a`, workerEnv(`${id}a`), only(a.start, DETECTOR_TOPICS), detectorTargets(a.end), opts.cpuProfDir));
+    }
     const signalsEnd = await logEnds(kafka, [TOPICS.signals]);
-    await checkSignals(kafka, serde, `${id}-signals`, a, signalsStart, signalsEnd, check);
+    if (want('detector')) await checkSignals(kafka, serde, `${id}-signals`, a, signalsStart, signalsEnd, check);
 
     const kpiStart = [...only(a.start, KPI_TOPICS), ...signalsStart];
     const kpiEnd = [...only(a.end, KPI_TOPICS), ...signalsEnd];
     const accrualsStart = [...only(a.start, ACCRUALS_TOPICS), ...signalsStart];
     const accrualsEnd = [...only(a.end, ACCRUALS_TOPICS), ...signalsEnd];
-    add(await ceiling(kafka, serde, `${id}-ceiling-kpi`, 'kpi', kpiStart, kpiEnd));
-    add(await ceiling(kafka, serde, `${id}-ceiling-accruals`, 'accruals', accrualsStart, accrualsEnd));
+    if (want('kpi')) add(await ceiling(kafka, serde, `${id}-ceiling-kpi`, 'kpi', kpiStart, kpiEnd));
+    if (want('accruals')) add(await ceiling(kafka, serde, `${id}-ceiling-accruals`, 'accruals', accrualsStart, accrualsEnd));
 
     // 4. The kpi and accruals workers alone, and what they counted.
     for (const [kind, start, end] of [['kpi', kpiStart, kpiEnd], ['accruals', accrualsStart, accrualsEnd]] as const) {
+      if (!want(kind) && !(kind === 'kpi' && want('redis'))) continue;
       const { stage, metrics } = await workerStage(kafka, kind, `${id}a`, workerEnv(`${id}a`), start, end, opts.cpuProfDir, true);
       add(stage);
       checkCounts(kind, a, metrics, check);
     }
 
     // 5. Naive workers: one awaited store call per record.
-    add(await naiveDetector(kafka, serde, redis, id, a));
-    add(await naiveKpi(kafka, serde, redis, id, a));
-    const benchLedger = `chdb://${join(dir, 'bench')}`;
-    const client = await openLedger(benchLedger);
-    try {
-      add(await naiveAccruals(kafka, serde, client, id, a));
-      add(await factWrites(client, facts));
-      add(await lineWrites(client, 200_000));
-    } finally {
-      await closeLedger(client, benchLedger);
+    if (want('naive')) {
+      add(await naiveDetector(kafka, serde, redis, id, a));
+      add(await naiveKpi(kafka, serde, redis, id, a));
+    }
+    if (want('naive') || want('clickhouse')) {
+      const benchLedger = `chdb://${join(dir, 'bench')}`;
+      const client = await openLedger(benchLedger);
+      try {
+        if (want('naive')) add(await naiveAccruals(kafka, serde, client, id, a));
+        if (want('clickhouse')) {
+          add(await factWrites(client, facts));
+          add(await lineWrites(client, 200_000));
+        }
+      } finally {
+        await closeLedger(client, benchLedger);
+      }
     }
     facts = [];
 
     // 6. Redis bytes of stream A's state.
-    const report: BenchReport['redis'] = {
-      detector: await detectorBytes(redis, new DetectorKeys(`${id}a:det:`)),
-      kpi: await kpiBytes(redis, `${id}a:kpi:`, 3 * opts.days),
-    };
+    const report: BenchReport['redis'] = want('redis')
+      ? { detector: await detectorBytes(redis, new DetectorKeys(`${id}a:det:`)), kpi: await kpiBytes(redis, `${id}a:kpi:`, 3 * opts.days) }
+      : undefined;
 
     // 7. Stream B, the same simulation under other ids: the three workers together.
-    {
+    if (want('together')) {
       const b = await produceStream(kafka, serde, `${id}b`, simulatedStream(`${id}b`, spec, nowMs, endpoints.partitions), nowMs);
       add(await together(kafka, `${id}b`, workerEnv(`${id}b`), b));
     }
 
     // 8. Two detector processes in one group against one, on stream A again (state of its own).
-    {
+    if (want('scaling')) {
       const env = workerEnv(`${id}a2`);
       add(await workerStage(kafka, 'detector', `${id}a2`, env, only(a.start, DETECTOR_TOPICS), detectorTargets(a.end), undefined, false, 2));
     }
@@ -416,7 +432,7 @@ async function lineWrites(client: Awaited<ReturnType<typeof openLedger>>, n: num
 }
 
 /** MEMORY USAGE of the detector's state per customer that has any (markers and timeline), over up to 2 000 customers. */
-async function detectorBytes(redis: ReturnType<typeof createRedis>, keys: DetectorKeys): Promise<BenchReport['redis']['detector']> {
+async function detectorBytes(redis: ReturnType<typeof createRedis>, keys: DetectorKeys): Promise<NonNullable<BenchReport['redis']>['detector']> {
   const customers = (await scanKeys(redis, keys.markersPattern())).slice(0, 2000).map((k) => keys.customerOf(k));
   const markers = await memoryUsage(redis, customers.map((c) => keys.markers(c)));
   const timelines = await memoryUsage(redis, customers.map((c) => keys.timeline(c)));
@@ -426,7 +442,7 @@ async function detectorBytes(redis: ReturnType<typeof createRedis>, keys: Detect
   return { customersSampled: customers.length, timelineBytes: Math.round(t), markerBytes: Math.round(m), bytesPerCustomer: Math.round(m + t) };
 }
 
-async function kpiBytes(redis: ReturnType<typeof createRedis>, prefix: string, providerDays: number): Promise<BenchReport['redis']['kpi']> {
+async function kpiBytes(redis: ReturnType<typeof createRedis>, prefix: string, providerDays: number): Promise<NonNullable<BenchReport['redis']>['kpi']> {
   const { keys, bytes } = await memoryOfPattern(redis, `${prefix}*`);
   return { keys, bytes, providerDays, bytesPerProviderDay: Math.round(bytes / providerDays) };
 }

@@ -27,8 +27,10 @@ export function judge(report: BenchReport): Verdict[] {
   ratio('accruals', 'accruals', 'ceiling:accruals', 0.4, '%');
   for (const w of ['detector', 'kpi', 'accruals']) ratio(w, w, `naive:${w}`, 10);
   at('engine on the replay path', 'engine', 300_000);
-  const b = report.redis.detector.bytesPerCustomer;
-  out.push({ target: 'detector Redis per active customer ≤ 300 B', measured: `${b} B`, met: b <= 300 });
+  if (report.redis) {
+    const b = report.redis.detector.bytesPerCustomer;
+    out.push({ target: 'detector Redis per active customer ≤ 300 B', measured: `${b} B`, met: b <= 300 });
+  }
   ratio('two detectors', 'detectorx2', 'detector', 1.6);
   return out;
 }

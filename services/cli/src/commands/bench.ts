@@ -4,11 +4,18 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { STATE_DIR } from '@cxg/platform';
 import { stackUp } from '@cxg/stack';
-import { SCALES, runBench, type BenchReport, type Scale } from '../bench/run.ts';
+import { PARTS, SCALES, runBench, type BenchReport, type Part, type Scale } from '../bench/run.ts';
 import { judge } from '../bench/targets.ts';
 import { CliError } from '../errors.ts';
 
 const int = (v: string) => Number(v);
+
+function parts(v: string): Set<Part> {
+  const picked = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const unknown = picked.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0 || picked.length === 0) throw new CliError(`--only: expected some of ${PARTS.join(', ')}, got ${v}`, 1);
+  return new Set(picked as Part[]);
+}
 
 export function register(program: Command): void {
   program
@@ -18,6 +25,7 @@ export function register(program: Command): void {
     .option('--customers <n>', 'simulated customers (overrides the scale)', int)
     .option('--days <n>', 'simulated days', int, 7)
     .option('--seed <n>', 'simulation seed', int, 42)
+    .option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (the detector also runs when kpi, accruals or redis need its signals)`, parts)
     .option('--cpu-prof', 'write V8 CPU profiles of the workers next to the JSON report')
     .option('--json', 'print the report as one JSON document on stdout (progress goes to stderr)')
     .addHelpText(
@@ -27,7 +35,7 @@ Brings the local stack up first (like npm test). Every stage reads the same simu
 run, so compare rows of one run, not runs of different machines. The report is also written to
 .cxg/bench/<id>.json; docs/performance.md explains each row and the targets.`,
     )
-    .action(async (opts: { scale: string; customers?: number; days: number; seed: number; cpuProf?: boolean; json?: boolean }) => {
+    .action(async (opts: { scale: string; customers?: number; days: number; seed: number; only?: Set<Part>; cpuProf?: boolean; json?: boolean }) => {
       if (!(opts.scale in SCALES)) throw new CliError(`--scale must be small or large, got ${opts.scale}`, 1);
       const scale = opts.scale as Scale;
       const env = await stackUp({ log: (l) => process.stderr.write(`[stack] ${l}\n`) });
@@ -39,6 +47,7 @@ run, so compare rows of one run, not runs of different machines. The report is a
         customers: opts.customers ?? SCALES[scale].customers,
         days: opts.days,
         seed: opts.seed,
+        only: opts.only,
         cpuProfDir: opts.cpuProf ? join(dir, 'profiles') : undefined,
         log: (l) => process.stderr.write(`[bench] ${l}\n`),
       });
@@ -64,12 +73,14 @@ function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): v
   for (const s of report.stages) {
     if (s.profile) console.log(`CPU of ${s.id} (self time): ${s.profile.top.map((t) => `${t.where} ${t.percent} %`).join(', ')}`);
   }
-  const d = report.redis.detector;
-  const k = report.redis.kpi;
-  console.log(
-    `Redis, detector: ${d.bytesPerCustomer} B per active customer (timeline ${d.timelineBytes} B + duplicate markers ${d.markerBytes} B, MEMORY USAGE over ${d.customersSampled} customers)`,
-  );
-  console.log(`Redis, kpi: ${k.bytes} B in ${k.keys} keys = ${k.bytesPerProviderDay} B per provider-day (${k.providerDays} provider-days)`);
+  if (report.redis) {
+    const d = report.redis.detector;
+    const k = report.redis.kpi;
+    console.log(
+      `Redis, detector: ${d.bytesPerCustomer} B per active customer (timeline ${d.timelineBytes} B + duplicate markers ${d.markerBytes} B, MEMORY USAGE over ${d.customersSampled} customers)`,
+    );
+    console.log(`Redis, kpi: ${k.bytes} B in ${k.keys} keys = ${k.bytesPerProviderDay} B per provider-day (${k.providerDays} provider-days)`);
+  }
   const checks = new Table({ head: ['check', 'result', 'detail'], style: { head: [], border: [] } });
   for (const c of report.checks) checks.push([c.check, c.ok ? 'ok' : 'FAILED', c.detail]);
   console.log(checks.toString());
