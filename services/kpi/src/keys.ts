@@ -25,9 +25,9 @@ export class KpiKeys {
     return `${this.part(partition)}:${granularity}:${bucket}`;
   }
 
-  /** Duplicate markers written on one wall-clock day (epoch day number). */
-  seen(partition: number, day: number): string {
-    return `${this.part(partition)}:seen:${day}`;
+  /** Duplicate markers written in one slice of wall-clock time (its start, epoch ms; see store.ts). */
+  seen(partition: number, sliceStartMs: number): string {
+    return `${this.part(partition)}:seen:${sliceStartMs}`;
   }
 
   /** Hash: topic → last applied offset. */

@@ -5,7 +5,7 @@
 -- The key count varies (three, then one per bucket touched): each call passes it, hence `-variable`.
 --
 -- KEYS[1] applied hash (topic -> last applied offset)   KEYS[2] watermark string (max event time, ms)
--- KEYS[3] today's duplicate-marker hash                  KEYS[4..] bucket hashes
+-- KEYS[3] current marker slice hash                KEYS[4..] bucket hashes
 -- ARGV[1] topic   ARGV[2] expected applied offset ('' = none yet)   ARGV[3] new applied offset
 -- ARGV[4] batch watermark ('' = no accepted record)   ARGV[5] marker hash TTL (ms, relative: Redis's own clock
 -- applies it, so a worker whose clock differs from Redis's can never set an expiry in the past)
