@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metricSum, quantile, quantileMs } from '../src/bench/measure.ts';
 import { judge } from '../src/bench/targets.ts';
+import { latencyQuantiles } from '../src/bench/latency.ts';
 import type { BenchReport } from '../src/bench/run.ts';
 
 const histogram = `# TYPE cx_batch_duration_seconds histogram
@@ -31,6 +32,13 @@ describe('bench measurements', () => {
     expect(quantile([5, 1, 4, 2, 3], 0.99)).toBe(5);
     expect(quantile([], 0.5)).toBeUndefined();
   });
+
+  it('counts a record whose effect never showed as slower than all, so its quantile is not reached', () => {
+    const seen = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(latencyQuantiles(seen, 100)).toEqual({ seen: 100, expected: 100, p50Ms: 50, p99Ms: 99, maxMs: 100 });
+    // 2 of 100 never showed: p99 falls among them
+    expect(latencyQuantiles(seen.slice(0, 98), 100)).toEqual({ seen: 98, expected: 100, p50Ms: 50, p99Ms: undefined, maxMs: undefined });
+  });
 });
 
 describe('bench targets', () => {
@@ -43,6 +51,22 @@ describe('bench targets', () => {
     stages: [stage('ceiling:detector', 40_000), stage('detector', detector), stage('naive:detector', 2_000), stage('detectorx2', detector * 1.7)],
     redis: { detector: { customersSampled: 1, timelineBytes: bytes, markerBytes: 0, bytesPerCustomer: bytes }, kpi: { keys: 0, bytes: 0, providerDays: 1, bytesPerProviderDay: 0 } },
     checks: [],
+  });
+
+  it('judges the latency targets, the signal one against the reorder wait in wall time', () => {
+    const q = (p99Ms: number | undefined) => ({ seen: 10, expected: 10, p50Ms: 1, p99Ms, maxMs: p99Ms });
+    const r: BenchReport = {
+      ...report(26_000, 280),
+      latency: {
+        offeredPerSecond: 5000, seconds: 60, sent: 300_000, achievedPerSecond: 5000, kpi: q(240), signal: q(1_100), ledger: { ...q(undefined), seen: 8 },
+        eventTimeSpeedup: 1200, pollMs: { kpi: 10, ledger: 50 }, allowedLatenessMs: 120_000,
+      },
+    };
+    const verdicts = Object.fromEntries(judge(r).map((v) => [v.target, v]));
+    expect(verdicts['p99 produce → KPI count visible ≤ 250 ms at 5,000/s']?.met).toBe(true);
+    // 120 000 ms of event time at 1 200× = 100 ms of wall time, + 1 s
+    expect(verdicts['p99 produce → signal (reorder wait 100 ms + 1 s) ≤ 1,100 ms at 5,000/s']?.met).toBe(true);
+    expect(verdicts['p99 produce → provisional ledger line ≤ 2,000 ms at 5,000/s']).toMatchObject({ met: false, measured: 'not reached (8 of 10 seen)' });
   });
 
   it('judges each target against the figures of the same run', () => {

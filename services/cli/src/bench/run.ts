@@ -11,6 +11,7 @@ import {
   createRedis,
   deleteKeys,
   initTopics,
+  loadContractsConfig,
   logEnds,
   readEndpoints,
   scanKeys,
@@ -22,11 +23,13 @@ import {
 } from '@cxg/platform';
 import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore, markerField } from '@cxg/detector';
 import { ACCRUALS_TOPICS } from '@cxg/accruals';
+import { KpiKeys } from '@cxg/kpi';
 import { closeLedger, insertFacts, openLedger, writeLines, type LedgerLine } from '@cxg/ledger';
 import { simulate } from '@cxg/simulator';
 import { readSpan } from './consume.ts';
 import { newestProfile, profileShares } from './profile.ts';
 import { elapsed, memoryOfPattern, memoryUsage, metricSum, now, quantileMs, stageOf, waitFor, type Stage } from './measure.ts';
+import { measureLatency, type LatencyReport } from './latency.ts';
 import { only, produceStream, simulatedStream, span, type BenchStream, type StreamSpec } from './stream.ts';
 import { spawnWorker, type WorkerKind, type WorkerProcess } from './workers.ts';
 
@@ -40,9 +43,12 @@ export type Scale = keyof typeof SCALES;
 const ENGINE_CUSTOMERS = 112_000;
 /** How long a naive worker runs: it is slow, and its rate is what counts. */
 const NAIVE_SECONDS = 10;
+/** The latency stage's offered rate and duration (docs/performance.md, "Latency"). */
+export const LATENCY_RATE = 5000;
+export const LATENCY_SECONDS = 60;
 
 /** The parts of a run `--only` can pick; the detector runs whenever a later part needs its signals. */
-export const PARTS = ['engine', 'detector', 'kpi', 'accruals', 'naive', 'clickhouse', 'redis', 'together', 'scaling'] as const;
+export const PARTS = ['engine', 'detector', 'kpi', 'accruals', 'naive', 'clickhouse', 'redis', 'together', 'latency', 'scaling'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions extends StreamSpec {
@@ -71,6 +77,8 @@ export interface BenchReport {
     detector: { customersSampled: number; timelineBytes: number; markerBytes: number; bytesPerCustomer: number };
     kpi: { keys: number; bytes: number; providerDays: number; bytesPerProviderDay: number };
   };
+  /** Absent when `--only` left it out. */
+  latency?: LatencyReport & { allowedLatenessMs: number };
   checks: Check[];
 }
 
@@ -184,7 +192,42 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       add(await together(kafka, `${id}b`, workerEnv(`${id}b`), b));
     }
 
-    // 8. Two detector processes in one group against one, on stream A again (state of its own).
+    // 8. Latency at a fixed rate, the three workers running, on stream C (other ids again).
+    let latency: BenchReport['latency'];
+    if (want('latency')) {
+      const perCustomer = a.records / opts.customers;
+      const customers = Math.ceil(((LATENCY_RATE * LATENCY_SECONDS) / perCustomer) * 1.05);
+      const c = simulatedStream(`${id}c`, { ...spec, customers }, nowMs, endpoints.partitions);
+      const env = workerEnv(`${id}c`);
+      const workers: WorkerProcess[] = [];
+      try {
+        const measured = await measureLatency({
+          kafka,
+          serde,
+          redis,
+          records: c.records,
+          markers: c.markers,
+          ratePerSecond: LATENCY_RATE,
+          seconds: LATENCY_SECONDS,
+          partitions: endpoints.partitions,
+          kpiKeys: new KpiKeys(env.CX_KPI_KEY_PREFIX),
+          accrualsGroup: env.CX_ACCRUALS_GROUP!,
+          startWorkers: async (ends) => {
+            await setGroupOffsets(kafka, env.CX_DETECTOR_GROUP!, only(ends, DETECTOR_TOPICS));
+            await setGroupOffsets(kafka, env.CX_KPI_GROUP!, only(ends, KPI_TOPICS));
+            await setGroupOffsets(kafka, env.CX_ACCRUALS_GROUP!, only(ends, ACCRUALS_TOPICS));
+            workers.push(...(await Promise.all((['detector', 'kpi', 'accruals'] as const).map((kind) => spawnWorker(kind, { env })))));
+          },
+        });
+        latency = { ...measured, allowedLatenessMs: loadContractsConfig(endpoints.configFile).detection.allowed_lateness_ms };
+        const q = (x: LatencyReport['kpi']) => `p50 ${x.p50Ms ?? '–'} ms, p99 ${x.p99Ms ?? '–'} ms over ${x.seen}`;
+        opts.log(`latency at ${LATENCY_RATE}/s offered (${Math.round(measured.achievedPerSecond)}/s sent): kpi ${q(measured.kpi)}; signal ${q(measured.signal)}; ledger ${q(measured.ledger)}`);
+      } finally {
+        for (const w of workers) await w.stop();
+      }
+    }
+
+    // 9. Two detector processes in one group against one, on stream A again (state of its own).
     if (want('scaling')) {
       const env = workerEnv(`${id}a2`);
       add(await workerStage(kafka, 'detector', `${id}a2`, env, only(a.start, DETECTOR_TOPICS), detectorTargets(a.end), undefined, false, 2));
@@ -198,6 +241,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       stream: { ...spec, records: a.records, perTopic: a.perTopic, signals: a.expected.signals.length },
       stages,
       redis: report,
+      latency,
       checks,
     };
   } finally {

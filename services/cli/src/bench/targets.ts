@@ -31,6 +31,16 @@ export function judge(report: BenchReport): Verdict[] {
     const b = report.redis.detector.bytesPerCustomer;
     out.push({ target: 'detector Redis per active customer ≤ 300 B', measured: `${b} B`, met: b <= 300 });
   }
+  const l = report.latency;
+  if (l) {
+    const p99 = (label: string, x: { p99Ms?: number; seen: number; expected: number }, maxMs: number) =>
+      out.push({ target: `p99 produce → ${label} ≤ ${maxMs.toLocaleString('en-US')} ms at ${l.offeredPerSecond.toLocaleString('en-US')}/s`, measured: x.p99Ms === undefined ? `not reached (${x.seen} of ${x.expected} seen)` : `${x.p99Ms} ms`, met: x.p99Ms !== undefined && x.p99Ms <= maxMs });
+    p99('KPI count visible', l.kpi, 250);
+    // The reorder buffer waits L of event time, which the simulated stream passes eventTimeSpeedup times faster than the wall clock.
+    const reorderWaitMs = Math.round(l.allowedLatenessMs / Math.max(1, l.eventTimeSpeedup));
+    p99(`signal (reorder wait ${reorderWaitMs} ms + 1 s)`, l.signal, reorderWaitMs + 1000);
+    p99('provisional ledger line', l.ledger, 2000);
+  }
   ratio('two detectors', 'detectorx2', 'detector', 1.6);
   return out;
 }

@@ -81,6 +81,16 @@ function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): v
     );
     console.log(`Redis, kpi: ${k.bytes} B in ${k.keys} keys = ${k.bytesPerProviderDay} B per provider-day (${k.providerDays} provider-days)`);
   }
+  if (report.latency) {
+    const l = report.latency;
+    console.log(`Latency at ${l.offeredPerSecond} records/s offered for ${l.seconds} s (${Math.round(l.achievedPerSecond)}/s sent, ${l.sent} records), the three workers running:`);
+    const lat = new Table({ head: ['produce →', 'p50 ms', 'p99 ms', 'max ms', 'seen'], style: { head: [], border: [] } });
+    const row = (label: string, x: typeof l.kpi) => lat.push([label, x.p50Ms ?? '–', x.p99Ms ?? '–', x.maxMs ?? '–', `${x.seen} of ${x.expected}`]);
+    row(`KPI count visible in Redis (polled every ${l.pollMs.kpi} ms)`, l.kpi);
+    row(`signal on cx.signals.v1 (reorder wait: L = ${l.allowedLatenessMs} ms of event time = ${Math.round(l.allowedLatenessMs / Math.max(1, l.eventTimeSpeedup))} ms here)`, l.signal);
+    row(`provisional ledger line (accruals commit, polled every ${l.pollMs.ledger} ms)`, l.ledger);
+    console.log(lat.toString());
+  }
   const checks = new Table({ head: ['check', 'result', 'detail'], style: { head: [], border: [] } });
   for (const c of report.checks) checks.push([c.check, c.ok ? 'ok' : 'FAILED', c.detail]);
   console.log(checks.toString());
