@@ -20,7 +20,7 @@ import {
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, TopicPartition, TopicPartitionOffset } from '@cxg/platform';
 import { decodeTimeline, encodeTimeline } from './entry-codec.ts';
-import { markerField } from './keys.ts';
+import type { MarkedKind } from './marker-codec.ts';
 import type { DetectorMetrics } from './metrics.ts';
 
 type DetectorEvent = ContactEvent | WebJourneyEvent;
@@ -39,26 +39,31 @@ interface CachedTimeline {
   buffered: number;
 }
 
+/** The ids of one record the store is asked about. */
 export interface MarkerQuery {
   customer: string;
-  topic: string;
+  kind: MarkedKind;
   eventId: string;
+  /** A contact's contact_id; null for a journey. */
   contactId: string | null;
 }
 
-/** What the store remembers of one record's ids: where its event_id was accepted, who owns its contact_id. */
+/** What the store remembers of one record's ids: where its event_id was accepted, whether its contact_id is another's. */
 export interface Markers {
   /** `<partition>:<offset>` of the accepted delivery with this event_id, or null. */
   acceptedAt: string | null;
-  /** event_id that owns the contact_id, or null. */
-  contactOwner: string | null;
+  /** Its contact_id was accepted under another event_id. */
+  contactIdTaken: boolean;
 }
 
-/** New duplicate markers of one customer (fields: `markerField`). */
-export interface MarkerWrite {
-  customer: string;
-  fields: Record<string, string>;
+/** An accepted record, for the store to remember its ids (marker-codec.ts). */
+export interface MarkerWrite extends MarkerQuery {
+  /** `<partition>:<offset>` it was accepted at. */
+  position: string;
 }
+
+/** Stands for "another event_id" where the engine asks who owns a contact_id: never equal to a record's own. */
+const ANOTHER_EVENT = '\u0000another event';
 
 /** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
 export interface DetectorStore {
@@ -148,7 +153,7 @@ export class DetectorHandler implements BatchHandler {
       const customer = event?.customer_id;
       if (event === undefined || customer == null) continue;
       queryOf.set(r, queries.length);
-      queries.push({ customer, topic, eventId: event.event_id, contactId: 'contact_id' in event ? event.contact_id : null });
+      queries.push({ customer, kind: 'contact_id' in event ? 'contact' : 'journey', eventId: event.event_id, contactId: 'contact_id' in event ? event.contact_id : null });
       if (v.ok && !this.cache.has(customer)) toLoad.add(customer);
     }
     const { markers, timelines } = await store.read(queries, [...toLoad]);
@@ -159,7 +164,7 @@ export class DetectorHandler implements BatchHandler {
         const q = queryOf.get(r);
         const m = q === undefined ? undefined : markers[q];
         // A marker at this very position is this delivery's own, from before a crash: not a duplicate.
-        return { topic, validation: v, stored: m && { accepted: m.acceptedAt != null && m.acceptedAt !== position(r), contactOwner: m.contactOwner ?? undefined } };
+        return { topic, validation: v, stored: m && { accepted: m.acceptedAt != null && m.acceptedAt !== position(r), contactOwner: m.contactIdTaken ? ANOTHER_EVENT : undefined } };
       }),
     );
     const markerWrites: MarkerWrite[] = [];
@@ -178,10 +183,10 @@ export class DetectorHandler implements BatchHandler {
       const customer = event.customer_id;
       markerWrites.push({
         customer,
-        fields: {
-          [markerField.event(topic, event.event_id)]: position(r),
-          ...('contact_id' in event ? { [markerField.contactId(event.contact_id)]: event.event_id } : {}),
-        },
+        kind: 'contact_id' in event ? 'contact' : 'journey',
+        eventId: event.event_id,
+        contactId: 'contact_id' in event ? event.contact_id : null,
+        position: position(r),
       });
       this.retain(customer, timelines.get(customer));
       released.push(...buffer.push({ event, customer, topic, offset: r.offset }));

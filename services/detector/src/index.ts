@@ -5,3 +5,4 @@ export * from './metrics.ts';
 export * from './main.ts';
 export * from './markers.ts';
 export * from './entry-codec.ts';
+export * from './marker-codec.ts';

@@ -10,7 +10,7 @@ export const DEFAULT_DETECTOR_KEY_PREFIX: string = WORKER_DEFAULTS.detector.keyP
 export class DetectorKeys {
   constructor(readonly prefix: string = DEFAULT_DETECTOR_KEY_PREFIX) {}
 
-  /** Hash of a customer's duplicate markers (fields: `markerField`). */
+  /** Hash of a customer's duplicate markers (fields: marker-codec.ts). */
   markers(customer: string): string {
     return `${this.prefix}ev:{${customer}}`;
   }
@@ -43,11 +43,3 @@ export class DetectorKeys {
     return `${this.prefix}tl:{${customer}}`;
   }
 }
-
-/** Fields of a customer's marker hash. */
-export const markerField = {
-  /** → `<partition>:<offset>` of the delivery that was accepted with this event_id. */
-  event: (topic: string, eventId: string) => `${topic}|${eventId}`,
-  /** → the event_id that owns this contact_id. */
-  contactId: (contactId: string) => `cid|${contactId}`,
-};

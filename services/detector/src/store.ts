@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { deleteKeys, execPipeline, scanKeys } from '@cxg/platform';
 import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from './detector.ts';
-import { DetectorKeys, markerField } from './keys.ts';
+import { DetectorKeys } from './keys.ts';
+import { markerField } from './marker-codec.ts';
 
 export interface StoreOptions {
   /** How long accepted event ids and contact ids are remembered for duplicate detection. */
@@ -35,13 +36,18 @@ export class RedisDetectorStore implements DetectorStore {
     const { keys } = this;
     const p = this.redis.pipeline();
     for (const q of queries) {
-      p.hmget(keys.markers(q.customer), markerField.event(q.topic, q.eventId), q.contactId === null ? '-' : markerField.contactId(q.contactId));
+      const fields: Array<Buffer | string> = [markerField.event(q.kind, q.eventId), markerField.legacy.event(q.kind, q.eventId)];
+      if (q.contactId !== null) fields.push(markerField.contactId(q.contactId), markerField.legacy.contactId(q.contactId));
+      p.hmgetBuffer(keys.markers(q.customer), ...fields);
     }
     for (const c of customers) p.get(keys.timeline(c)).zrange(keys.legacyTimeline(c), 0, -1);
     const res = await execPipeline(p);
-    const markers = queries.map((_, i) => {
-      const [acceptedAt, contactOwner] = res[i] as [string | null, string | null];
-      return { acceptedAt, contactOwner };
+    const markers = queries.map((q, i): Markers => {
+      const [position, legacyPosition, owner, legacyOwner] = res[i] as Array<Buffer | null>;
+      const acceptedAt = (position ?? legacyPosition)?.toString() ?? null;
+      if (q.contactId === null) return { acceptedAt, contactIdTaken: false };
+      const taken = owner ? !owner.equals(markerField.ownerValue(q.eventId)) : legacyOwner ? legacyOwner.toString() !== q.eventId : false;
+      return { acceptedAt, contactIdTaken: taken };
     });
     const timelines = new Map(
       customers.map((c, i) => {
@@ -58,9 +64,16 @@ export class RedisDetectorStore implements DetectorStore {
     if (markers.length === 0 && timelines.size === 0) return;
     const { keys } = this;
     const p = this.redis.pipeline();
+    const byCustomer = new Map<string, Buffer[]>();
     for (const m of markers) {
-      p.hset(keys.markers(m.customer), m.fields);
-      p.pexpire(keys.markers(m.customer), this.opts.dedupeTtlMs);
+      let fields = byCustomer.get(m.customer);
+      if (!fields) byCustomer.set(m.customer, (fields = []));
+      fields.push(markerField.event(m.kind, m.eventId), Buffer.from(m.position));
+      if (m.contactId !== null) fields.push(markerField.contactId(m.contactId), markerField.ownerValue(m.eventId));
+    }
+    for (const [customer, fields] of byCustomer) {
+      p.hset(keys.markers(customer), ...fields);
+      p.pexpire(keys.markers(customer), this.opts.dedupeTtlMs);
     }
     for (const [customer, packed] of timelines) {
       if (packed === null) p.unlink(keys.timeline(customer));
@@ -83,10 +96,16 @@ export class RedisDetectorStore implements DetectorStore {
     for (let i = 0; i < markerKeys.length; i += 200) {
       const chunk = markerKeys.slice(i, i + 200);
       const p = this.redis.pipeline();
-      for (const k of chunk) p.hvals(k);
-      const values = (await execPipeline(p)) as string[][];
+      // The raw reply, fields and values alternating: ioredis would turn binary field names into strings.
+      for (const k of chunk) p.callBuffer('HGETALL', k);
+      const hashes = (await execPipeline(p)) as Buffer[][];
       chunk.forEach((k, j) => {
-        const position = values[j]!.find((v) => /^\d+:\d+$/.test(v));
+        const flat = hashes[j]!;
+        let position: string | undefined;
+        for (let f = 0; f < flat.length && position === undefined; f += 2) {
+          const value = flat[f + 1]!.toString();
+          if (markerField.holdsPosition(flat[f]!) && /^\d+:\d+$/.test(value)) position = value;
+        }
         if (position === undefined || !wanted.has(position.slice(0, position.indexOf(':')))) return;
         doomed.push(k, keys.timeline(keys.customerOf(k)), keys.legacyTimeline(keys.customerOf(k)));
       });

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { DetectorKeys, RedisDetectorStore } from '../src/index.ts';
+import { DetectorKeys, RedisDetectorStore, markerField } from '../src/index.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const keys = new DetectorKeys(`cx:test:clear:${randomUUID().slice(0, 8)}:`);
@@ -19,9 +19,9 @@ describe('RedisDetectorStore.clearPartitions', () => {
     const entry = (id: string) => JSON.stringify([['j', id, `s-${id}`, 'billing', 1, 0]]);
     await store.write(
       [
-        { customer: 'a', fields: { 'cx.contacts.v1|e1': '0:10', 'cid|c1': 'e1' } },
-        { customer: 'b', fields: { 'cid|c2': 'e2', 'cx.web.v1|e2': '3:7' } },
-        { customer: 'c', fields: { 'cx.web.v1|e3': '1:5' } },
+        { customer: 'a', kind: 'contact', eventId: 'e1', contactId: 'c1', position: '0:10' },
+        { customer: 'b', kind: 'contact', eventId: 'e2', contactId: 'c2', position: '3:7' },
+        { customer: 'c', kind: 'journey', eventId: 'e3', contactId: null, position: '1:5' },
       ],
       new Map([
         ['a', entry('e1')],
@@ -30,9 +30,11 @@ describe('RedisDetectorStore.clearPartitions', () => {
       ]),
     );
     await redis.zadd(keys.legacyTimeline('a'), 1, JSON.stringify({ kind: 'journey', event_id: 'e0' })); // an earlier version's
-    expect(await store.clearPartitions([0, 3])).toBe(5);
+    // markers of the layout before the compact one: a contact_id field first, then its position
+    await redis.hset(keys.markers('d'), 'cid|c4', '1:1', 'cx.contacts.v1|e4', '3:9');
+    expect(await store.clearPartitions([0, 3])).toBe(6);
     const { markers, timelines } = await store.read(
-      ['a', 'b', 'c'].map((customer) => ({ customer, topic: 'cx.web.v1', eventId: 'none', contactId: null })),
+      ['a', 'b', 'c'].map((customer) => ({ customer, kind: 'journey' as const, eventId: 'none', contactId: null })),
       ['a', 'b', 'c'],
     );
     expect(markers).toHaveLength(3);
@@ -42,7 +44,41 @@ describe('RedisDetectorStore.clearPartitions', () => {
       ['c', entry('e3')],
     ]);
     expect(await redis.exists(keys.markers('c'))).toBe(1);
-    expect(await redis.exists(keys.markers('a'), keys.markers('b'))).toBe(0);
+    expect(await redis.exists(keys.markers('a'), keys.markers('b'), keys.markers('d'))).toBe(0);
+  });
+});
+
+describe('RedisDetectorStore markers', () => {
+  it('remembers positions and contact_id owners by hashed ids, and still reads the fields of the layout before', async () => {
+    const store = new RedisDetectorStore(redis, { keys, dedupeTtlMs: 3_600_000, timelineTtlMs: 3_600_000 });
+    const id = randomUUID();
+    await store.write([{ customer: 'm', kind: 'contact', eventId: `e-${id}`, contactId: `c-${id}`, position: '2:41' }], new Map());
+    await redis.hset(keys.markers('m'), 'cx.web.v1|w-old', '2:7', 'cid|c-old', 'e-old');
+    const { markers } = await store.read(
+      [
+        { customer: 'm', kind: 'contact', eventId: `e-${id}`, contactId: `c-${id}` }, // itself
+        { customer: 'm', kind: 'contact', eventId: 'e-other', contactId: `c-${id}` }, // its contact_id under another event_id
+        { customer: 'm', kind: 'journey', eventId: `e-${id}`, contactId: null }, // a journey's ids are apart from a contact's
+        { customer: 'm', kind: 'journey', eventId: 'w-old', contactId: null },
+        { customer: 'm', kind: 'contact', eventId: 'e-new', contactId: 'c-old' },
+        { customer: 'm', kind: 'contact', eventId: 'e-old', contactId: 'c-old' },
+      ],
+      [],
+    );
+    expect(markers).toEqual([
+      { acceptedAt: '2:41', contactIdTaken: false },
+      { acceptedAt: null, contactIdTaken: true },
+      { acceptedAt: null, contactIdTaken: false },
+      { acceptedAt: '2:7', contactIdTaken: false },
+      { acceptedAt: null, contactIdTaken: true },
+      { acceptedAt: null, contactIdTaken: false },
+    ]);
+    // one field per id: a tag byte and 8 bytes of hash, however long the id
+    const fields = (await redis.callBuffer('HKEYS', keys.markers('m'))) as Buffer[];
+    const compact = [markerField.event('contact', `e-${id}`), markerField.contactId(`c-${id}`)];
+    expect(compact.map((c) => c.length)).toEqual([9, 9]);
+    expect(compact.every((c) => fields.some((f) => f.equals(c)))).toBe(true);
+    expect(fields).toHaveLength(4);
   });
 });
 

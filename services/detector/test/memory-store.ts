@@ -1,8 +1,7 @@
 import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from '../src/index.ts';
-import { markerField } from '../src/index.ts';
 
 /**
- * DetectorStore in memory, with Redis's semantics where the handler can tell: a marker hash per
+ * DetectorStore in memory, with Redis's semantics where the handler can tell (ids kept whole, not hashed): a marker hash per
  * customer, a timeline per customer replaced whole, and gone when replaced by nothing. TTLs are not
  * modelled (nothing expires in a test).
  */
@@ -11,12 +10,10 @@ export class MemoryDetectorStore implements DetectorStore {
   readonly timelines = new Map<string, string>();
 
   async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }> {
-    const markers = queries.map((q) => {
+    const markers = queries.map((q): Markers => {
       const hash = this.markers.get(q.customer);
-      return {
-        acceptedAt: hash?.get(markerField.event(q.topic, q.eventId)) ?? null,
-        contactOwner: q.contactId === null ? null : (hash?.get(markerField.contactId(q.contactId)) ?? null),
-      };
+      const owner = q.contactId === null ? undefined : hash?.get(`cid|${q.contactId}`);
+      return { acceptedAt: hash?.get(`${q.kind}|${q.eventId}`) ?? null, contactIdTaken: owner !== undefined && owner !== q.eventId };
     });
     return { markers, timelines: new Map(customers.map((c) => [c, this.timelines.get(c) ?? null])) };
   }
@@ -24,7 +21,8 @@ export class MemoryDetectorStore implements DetectorStore {
   async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void> {
     for (const m of markers) {
       const hash = this.markers.get(m.customer) ?? new Map<string, string>();
-      for (const [field, value] of Object.entries(m.fields)) hash.set(field, value);
+      hash.set(`${m.kind}|${m.eventId}`, m.position);
+      if (m.contactId !== null) hash.set(`cid|${m.contactId}`, m.eventId);
       this.markers.set(m.customer, hash);
     }
     for (const [customer, packed] of timelines) {

@@ -21,7 +21,7 @@ import {
   type OutRecord,
   type TopicPartitionOffset,
 } from '@cxg/platform';
-import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore, markerField } from '@cxg/detector';
+import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore } from '@cxg/detector';
 import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { KpiKeys } from '@cxg/kpi';
 import { closeLedger, insertFacts, openLedger, writeLines, type LedgerLine } from '@cxg/ledger';
@@ -406,8 +406,9 @@ async function naiveDetector(kafka: Kafka, serde: Serde, redis: ReturnType<typeo
     async (topic, value, partition, offset) => {
       const e = value as { customer_id: string | null; event_id: string; contact_id?: string };
       if (e.customer_id === null) return;
-      const { timelines } = await store.read([{ customer: e.customer_id, topic, eventId: e.event_id, contactId: e.contact_id ?? null }], [e.customer_id]);
-      await store.write([{ customer: e.customer_id, fields: { [markerField.event(topic, e.event_id)]: `${partition}:${offset}` } }], new Map([[e.customer_id, timelines.get(e.customer_id) ?? '[]']]));
+      const q = { customer: e.customer_id, kind: topic === TOPICS.contacts ? ('contact' as const) : ('journey' as const), eventId: e.event_id, contactId: e.contact_id ?? null };
+      const { timelines } = await store.read([q], [e.customer_id]);
+      await store.write([{ ...q, position: `${partition}:${offset}` }], new Map([[e.customer_id, timelines.get(e.customer_id) ?? '[]']]));
     },
     NAIVE_SECONDS,
   );
