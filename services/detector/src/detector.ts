@@ -68,9 +68,9 @@ const ANOTHER_EVENT = '\u0000another event';
 /** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
 export interface DetectorStore {
   /** Markers for each query, in order, and the stored timeline (`encodeTimeline`, null: none) of each customer asked. */
-  read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }>;
+  read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, Buffer | null> }>;
   /** Adds the markers and replaces each given customer's whole timeline (null: an empty one, which goes away). */
-  write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void>;
+  write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, Buffer | null>): Promise<void>;
 }
 
 export interface DetectorDeps {
@@ -208,7 +208,7 @@ export class DetectorHandler implements BatchHandler {
     return commits;
   }
 
-  private retain(customer: string, loaded: string | null | undefined): void {
+  private retain(customer: string, loaded: Buffer | null | undefined): void {
     let cached = this.cache.get(customer);
     if (!cached) {
       const { entries, priors } = decodeTimeline(customer, loaded ?? null);
@@ -255,7 +255,7 @@ export class DetectorHandler implements BatchHandler {
     }
     signals.push(...detected.filter((s) => !replayed.has(s.contact_event_id)));
 
-    const writes = new Map<string, string | null>();
+    const writes = new Map<string, Buffer | null>();
     for (const [customer, entries] of timelines.takeChanged()) {
       const cached = this.cache.get(customer)!;
       cached.entries = entries;

@@ -1,31 +1,155 @@
 /**
  * How a customer's timeline is stored in Redis. Redis holds every entry a future contact could
- * still choose, for every active customer, so each entry is a positional JSON array rather than an
- * object: no field names, no customer id (the key holds it), the duration instead of a second
- * timestamp, and 0 for what is absent.
+ * still choose, for every active customer, so a timeline is one binary string: a format byte, then
+ * the entries as Avro binary (avsc; zigzag varints and length-prefixed strings, no field names),
+ * with no customer id (the key holds it), start times delta-coded from the entry before, the
+ * duration instead of a second timestamp, and a contact's prior as the index of the entry it
+ * refers to whenever that entry is still in the timeline (else in full):
  *
+ *   0x01, array of union {
+ *     Contact { event_id, id, provider_id, channel, family, start Δ, duration, prior: null | int index | FullPrior }
+ *     Journey { event_id, id, family, start Δ, duration }
+ *   }
+ *   FullPrior { journey: boolean, event_id, id, provider_id: null | string, gap (contact start − prior end) }
+ *
+ * A contact stores the prior it found, from which `signalFor` rebuilds its signal exactly. The
+ * timeline is read and replaced whole. Timelines of earlier versions are JSON and still read: an
+ * array of positional entries
  *   contact: ["c", event_id, contact_id, provider_id, channel, family, started_at, ended_at − started_at, prior]
  *   journey: ["j", event_id, session_id, family, started_at, ended_at − started_at]
- *   prior:   0 (the contact found none) or [kind "c"|"j", event_id, id, provider_id or 0, ended_at]
- *
- * A contact stores the prior it found, from which `signalFor` rebuilds its signal exactly (a whole
- * stored signal would double the bytes). A customer's timeline is one JSON array of these, kept as
- * one Redis string: it is always read and replaced whole, and a sorted set of members this long
- * (over `zset-max-listpack-value`, 64 B) costs Redis more for its skiplist than the entries
- * themselves. Entries written by earlier versions (JSON objects) are still read.
+ *   prior:   0 (none) or [kind "c"|"j", event_id, id, provider_id or 0, ended_at]
+ * or, before that, of JSON objects.
  */
+import avro from 'avsc';
 import type { Channel, PriorRef, TimelineEntry } from '@cxg/engine';
 
 type StoredPrior = 0 | [kind: 'c' | 'j', eventId: string, id: string, provider: string | 0, endedAt: number];
 type StoredContact = [kind: 'c', eventId: string, id: string, provider: string, channel: Channel, family: string, startedAt: number, durationMs: number, prior: StoredPrior];
 type StoredJourney = [kind: 'j', eventId: string, id: string, family: string, startedAt: number, durationMs: number];
 
-/** The stored form of `entry`; a contact's `prior` is what it found (null: none). */
-export function encodeEntry(entry: TimelineEntry, prior: PriorRef | null | undefined): string {
-  const duration = entry.ended_at - entry.started_at;
-  if (entry.kind === 'journey') return JSON.stringify(['j', entry.event_id, entry.id, entry.family, entry.started_at, duration] satisfies StoredJourney);
-  const p: StoredPrior = prior ? [prior.kind === 'contact' ? 'c' : 'j', prior.event_id, prior.id, prior.provider_id ?? 0, prior.ended_at] : 0;
-  return JSON.stringify(['c', entry.event_id, entry.id, entry.provider_id!, entry.channel!, entry.family, entry.started_at, duration, p] satisfies StoredContact);
+const FORMAT_AVRO = 0x01;
+
+const timelineType = avro.Type.forSchema(
+  {
+    type: 'array',
+    items: [
+      {
+        type: 'record',
+        name: 'Contact',
+        fields: [
+          { name: 'event_id', type: 'string' },
+          { name: 'id', type: 'string' },
+          { name: 'provider_id', type: 'string' },
+          { name: 'channel', type: 'string' },
+          { name: 'family', type: 'string' },
+          { name: 'start', type: 'long' },
+          { name: 'duration', type: 'long' },
+          {
+            name: 'prior',
+            type: [
+              'null',
+              'int',
+              {
+                type: 'record',
+                name: 'FullPrior',
+                fields: [
+                  { name: 'journey', type: 'boolean' },
+                  { name: 'event_id', type: 'string' },
+                  { name: 'id', type: 'string' },
+                  { name: 'provider_id', type: ['null', 'string'] },
+                  { name: 'gap', type: 'long' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      {
+        type: 'record',
+        name: 'Journey',
+        fields: [
+          { name: 'event_id', type: 'string' },
+          { name: 'id', type: 'string' },
+          { name: 'family', type: 'string' },
+          { name: 'start', type: 'long' },
+          { name: 'duration', type: 'long' },
+        ],
+      },
+    ],
+  },
+  { wrapUnions: true },
+);
+
+interface FullPrior {
+  journey: boolean;
+  event_id: string;
+  id: string;
+  provider_id: null | { string: string };
+  gap: number;
+}
+type Wrapped =
+  | { Contact: { event_id: string; id: string; provider_id: string; channel: string; family: string; start: number; duration: number; prior: null | { int: number } | { FullPrior: FullPrior } } }
+  | { Journey: { event_id: string; id: string; family: string; start: number; duration: number } };
+
+const entryKey = (kind: TimelineEntry['kind'] | PriorRef['kind'], eventId: string) => `${kind}\u0000${eventId}`;
+
+/** The stored form of a customer's timeline: its entries, each contact with the prior it found (null or absent: none). */
+export function encodeTimeline(entries: readonly TimelineEntry[], priors: ReadonlyMap<string, PriorRef | null>): Buffer {
+  const index = new Map(entries.map((e, i) => [entryKey(e.kind, e.event_id), i]));
+  let previousStart = 0;
+  const wrapped = entries.map((e): Wrapped => {
+    const start = e.started_at - previousStart;
+    previousStart = e.started_at;
+    const duration = e.ended_at - e.started_at;
+    if (e.kind === 'journey') return { Journey: { event_id: e.event_id, id: e.id, family: e.family, start, duration } };
+    const p = priors.get(e.event_id);
+    let prior: null | { int: number } | { FullPrior: FullPrior } = null;
+    if (p) {
+      const at = index.get(entryKey(p.kind, p.event_id));
+      const same = at !== undefined && entries[at]!.id === p.id && entries[at]!.provider_id === p.provider_id && entries[at]!.ended_at === p.ended_at;
+      prior = same
+        ? { int: at }
+        : { FullPrior: { journey: p.kind === 'journey', event_id: p.event_id, id: p.id, provider_id: p.provider_id === null ? null : { string: p.provider_id }, gap: e.started_at - p.ended_at } };
+    }
+    return { Contact: { event_id: e.event_id, id: e.id, provider_id: e.provider_id!, channel: e.channel!, family: e.family, start, duration, prior } };
+  });
+  const body = timelineType.toBuffer(wrapped);
+  const out = Buffer.allocUnsafe(body.length + 1);
+  out[0] = FORMAT_AVRO;
+  body.copy(out, 1);
+  return out;
+}
+
+function decodeAvro(customer: string, stored: Buffer): { entries: TimelineEntry[]; priors: Map<string, PriorRef | null> } {
+  const wrapped = timelineType.fromBuffer(stored.subarray(1)) as Wrapped[];
+  const entries: TimelineEntry[] = [];
+  let start = 0;
+  for (const w of wrapped) {
+    if ('Journey' in w) {
+      const j = w.Journey;
+      start += j.start;
+      entries.push({ kind: 'journey', event_id: j.event_id, id: j.id, customer_id: customer, provider_id: null, channel: null, family: j.family, started_at: start, ended_at: start + j.duration });
+    } else {
+      const c = w.Contact;
+      start += c.start;
+      entries.push({ kind: 'contact', event_id: c.event_id, id: c.id, customer_id: customer, provider_id: c.provider_id, channel: c.channel as Channel, family: c.family, started_at: start, ended_at: start + c.duration });
+    }
+  }
+  const priors = new Map<string, PriorRef | null>();
+  wrapped.forEach((w, i) => {
+    if (!('Contact' in w)) return;
+    const p = w.Contact.prior;
+    const e = entries[i]!;
+    if (p === null) priors.set(e.event_id, null);
+    else if ('int' in p) {
+      const ref = entries[p.int]!;
+      priors.set(e.event_id, { kind: ref.kind, event_id: ref.event_id, id: ref.id, provider_id: ref.provider_id, ended_at: ref.ended_at });
+    } else {
+      const f = p.FullPrior;
+      priors.set(e.event_id, { kind: f.journey ? 'journey' : 'contact', event_id: f.event_id, id: f.id, provider_id: f.provider_id === null ? null : f.provider_id.string, ended_at: e.started_at - f.gap });
+    }
+  });
+  return { entries, priors };
 }
 
 function decodePrior(p: StoredPrior): PriorRef | null {
@@ -34,17 +158,13 @@ function decodePrior(p: StoredPrior): PriorRef | null {
   return { kind: kind === 'c' ? 'contact' : 'journey', event_id, id, provider_id: provider === 0 ? null : provider, ended_at };
 }
 
-/** A customer's timeline as stored: its entries, each contact with the prior it found. */
-export function encodeTimeline(entries: readonly TimelineEntry[], priors: ReadonlyMap<string, PriorRef | null>): string {
-  return `[${entries.map((e) => encodeEntry(e, priors.get(e.event_id))).join(',')}]`;
-}
-
 /** A stored timeline (null: none) back as entries, and the prior each stored contact found. */
-export function decodeTimeline(customer: string, stored: string | null): { entries: TimelineEntry[]; priors: Map<string, PriorRef | null> } {
+export function decodeTimeline(customer: string, stored: Buffer | null): { entries: TimelineEntry[]; priors: Map<string, PriorRef | null> } {
   const entries: TimelineEntry[] = [];
   const priors = new Map<string, PriorRef | null>();
-  if (stored === null) return { entries, priors };
-  for (const v of JSON.parse(stored) as Array<StoredContact | StoredJourney | (TimelineEntry & { prior?: PriorRef | null })>) {
+  if (stored === null || stored.length === 0) return { entries, priors };
+  if (stored[0] === FORMAT_AVRO) return decodeAvro(customer, stored);
+  for (const v of JSON.parse(stored.toString()) as Array<StoredContact | StoredJourney | (TimelineEntry & { prior?: PriorRef | null })>) {
     if (!Array.isArray(v)) {
       // written before the positional form
       const { prior, ...entry } = v;

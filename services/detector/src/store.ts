@@ -32,7 +32,7 @@ export class RedisDetectorStore implements DetectorStore {
    * One round trip: markers for each query, the stored timeline of each customer. A timeline an
    * earlier version kept as a sorted set is read from there while the new key is missing.
    */
-  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }> {
+  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, Buffer | null> }> {
     const { keys } = this;
     const p = this.redis.pipeline();
     for (const q of queries) {
@@ -40,7 +40,7 @@ export class RedisDetectorStore implements DetectorStore {
       if (q.contactId !== null) fields.push(markerField.contactId(q.contactId), markerField.legacy.contactId(q.contactId));
       p.hmgetBuffer(keys.markers(q.customer), ...fields);
     }
-    for (const c of customers) p.get(keys.timeline(c)).zrange(keys.legacyTimeline(c), 0, -1);
+    for (const c of customers) p.getBuffer(keys.timeline(c)).zrange(keys.legacyTimeline(c), 0, -1);
     const res = await execPipeline(p);
     const markers = queries.map((q, i): Markers => {
       const [position, legacyPosition, owner, legacyOwner] = res[i] as Array<Buffer | null>;
@@ -51,16 +51,16 @@ export class RedisDetectorStore implements DetectorStore {
     });
     const timelines = new Map(
       customers.map((c, i) => {
-        const packed = res[queries.length + 2 * i] as string | null;
+        const packed = res[queries.length + 2 * i] as Buffer | null;
         const legacy = res[queries.length + 2 * i + 1] as string[];
-        return [c, packed ?? (legacy.length > 0 ? `[${legacy.join(',')}]` : null)];
+        return [c, packed ?? (legacy.length > 0 ? Buffer.from(`[${legacy.join(',')}]`) : null)];
       }),
     );
     return { markers, timelines };
   }
 
   /** One round trip: new duplicate markers, and whole timelines replaced (null: deleted) with their TTL. */
-  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void> {
+  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, Buffer | null>): Promise<void> {
     if (markers.length === 0 && timelines.size === 0) return;
     const { keys } = this;
     const p = this.redis.pipeline();

@@ -16,7 +16,7 @@ afterAll(async () => {
 describe('RedisDetectorStore.clearPartitions', () => {
   it('deletes the markers and timelines of the customers accepted on those partitions only', async () => {
     const store = new RedisDetectorStore(redis, { keys, dedupeTtlMs: 3_600_000, timelineTtlMs: 3_600_000 });
-    const entry = (id: string) => JSON.stringify([['j', id, `s-${id}`, 'billing', 1, 0]]);
+    const entry = (id: string) => Buffer.from(JSON.stringify([['j', id, `s-${id}`, 'billing', 1, 0]]));
     await store.write(
       [
         { customer: 'a', kind: 'contact', eventId: 'e1', contactId: 'c1', position: '0:10' },
@@ -88,10 +88,10 @@ describe('RedisDetectorStore timelines', () => {
     const old = [JSON.stringify({ kind: 'journey', event_id: 'w1', ended_at: 5 }), JSON.stringify({ kind: 'contact', event_id: 'e1', ended_at: 9, prior: null })];
     await redis.zadd(keys.legacyTimeline('u'), 5, old[0]!, 9, old[1]!);
     const read = async () => (await store.read([], ['u'])).timelines.get('u');
-    expect(await read()).toBe(`[${old.join(',')}]`);
-    const packed = JSON.stringify([['j', 'w1', 's1', 'billing', 1, 4]]);
+    expect(await read()).toEqual(Buffer.from(`[${old.join(',')}]`));
+    const packed = Buffer.from(JSON.stringify([['j', 'w1', 's1', 'billing', 1, 4]]));
     await store.write([], new Map([['u', packed]]));
-    expect(await read()).toBe(packed);
+    expect(await read()).toEqual(packed);
     expect(await redis.exists(keys.legacyTimeline('u'))).toBe(0);
     const ttl = await redis.pttl(keys.timeline('u'));
     expect(ttl).toBeGreaterThan(3_500_000);

@@ -1,10 +1,10 @@
-// The stored form of timelines: what is written reads back as the same entries and priors, an
-// entry written by an earlier version (a JSON object) still reads, and the positional form is
-// much smaller than the object it replaced (the bytes Redis holds per active customer).
+// The stored form of timelines: what is written reads back as the same entries and priors, the
+// JSON forms of earlier versions (positional arrays, objects) still read, and the binary form is
+// much smaller than the JSON it replaced (the bytes Redis holds per active customer).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { PriorRef, TimelineEntry } from '@cxg/engine';
-import { decodeTimeline, encodeEntry, encodeTimeline } from '../src/entry-codec.ts';
+import { decodeTimeline, encodeTimeline } from '../src/entry-codec.ts';
 
 const contact: TimelineEntry = {
   kind: 'contact', event_id: 'run1-e-000123', id: 'run1-c-000123', customer_id: 'run1-cust-0042', provider_id: 'prov-a', channel: 'PHONE',
@@ -27,14 +27,26 @@ describe('timeline entry codec', () => {
     expect(priors).toEqual(new Map([[contact.event_id, prior], [second.event_id, null], [third.event_id, repeat]]));
   });
 
-  it('still reads entries written as JSON objects, and reads no timeline as an empty one', () => {
-    const old = `[${JSON.stringify(journey)},${JSON.stringify({ ...contact, prior })}]`;
-    expect(decodeTimeline(contact.customer_id, old)).toEqual({ entries: [journey, contact], priors: new Map([[contact.event_id, prior]]) });
+  it('still reads timelines of JSON objects and of positional JSON entries, and reads no timeline as an empty one', () => {
+    const objects = Buffer.from(`[${JSON.stringify(journey)},${JSON.stringify({ ...contact, prior })}]`);
+    expect(decodeTimeline(contact.customer_id, objects)).toEqual({ entries: [journey, contact], priors: new Map([[contact.event_id, prior]]) });
+    const positional = Buffer.from(JSON.stringify([
+      ['j', journey.event_id, journey.id, 'billing', journey.started_at, journey.ended_at - journey.started_at],
+      ['c', contact.event_id, contact.id, 'prov-a', 'PHONE', 'billing', contact.started_at, contact.ended_at - contact.started_at, ['j', prior.event_id, prior.id, 0, prior.ended_at]],
+    ]));
+    expect(decodeTimeline(contact.customer_id, positional)).toEqual({ entries: [journey, contact], priors: new Map([[contact.event_id, prior]]) });
     expect(decodeTimeline(contact.customer_id, null)).toEqual({ entries: [], priors: new Map() });
   });
 
-  it('takes under 45 % of the bytes of the JSON object form (316 → 127 and 222 → 87 here)', () => {
-    for (const p of [prior, null]) expect(encodeEntry(contact, p).length).toBeLessThan(0.45 * JSON.stringify({ ...contact, prior: p }).length);
+  it('takes under 55 % of the bytes of the positional JSON form, a prior still in the timeline costing two bytes', () => {
+    const positional = JSON.stringify([
+      ['j', journey.event_id, journey.id, 'billing', journey.started_at, journey.ended_at - journey.started_at],
+      ['c', contact.event_id, contact.id, 'prov-a', 'PHONE', 'billing', contact.started_at, contact.ended_at - contact.started_at, ['j', prior.event_id, prior.id, 0, prior.ended_at]],
+    ]);
+    const binary = encodeTimeline([journey, contact], new Map([[contact.event_id, prior]]));
+    expect(binary.length).toBeLessThan(0.55 * Buffer.byteLength(positional));
+    const withoutPrior = encodeTimeline([journey, contact], new Map([[contact.event_id, null]]));
+    expect(binary.length - withoutPrior.length).toBe(1); // union branch and index: 2 bytes against null's 1
   });
 
   it('round-trips any entry (fast-check)', () => {
@@ -48,13 +60,18 @@ describe('timeline entry codec', () => {
       fc.record({ kind: fc.constant('contact' as const), event_id: text, id: text, provider_id: text, ended_at: time }),
       fc.record({ kind: fc.constant('journey' as const), event_id: text, id: text, provider_id: fc.constant(null), ended_at: time }),
     ));
+    const refOf = (e: TimelineEntry): PriorRef => ({ kind: e.kind, event_id: e.event_id, id: e.id, provider_id: e.provider_id, ended_at: e.ended_at });
     fc.assert(
-      fc.property(text, entry, priorRef, (customer, { span, ...e }, p) => {
-        const full = { ...e, customer_id: customer, ended_at: e.started_at + span } as TimelineEntry;
-        const { entries, priors } = decodeTimeline(customer, encodeTimeline([full], new Map([[full.event_id, p]])));
-        expect(entries).toEqual([full]);
-        if (full.kind === 'contact') expect(priors.get(full.event_id)).toEqual(p);
-        else expect(priors.size).toBe(0);
+      // several entries; each contact's prior is none, an arbitrary one, or one of the timeline's own entries
+      fc.property(text, fc.array(fc.tuple(entry, priorRef, fc.nat()), { minLength: 1, maxLength: 6 }), (customer, drawn) => {
+        const entries = drawn.map(([{ span, ...e }]) => ({ ...e, customer_id: customer, ended_at: e.started_at + span }) as TimelineEntry);
+        const priors = new Map<string, PriorRef | null>();
+        drawn.forEach(([, p, pick], i) => {
+          if (entries[i]!.kind === 'contact' && !priors.has(entries[i]!.event_id)) priors.set(entries[i]!.event_id, pick % 3 === 0 ? refOf(entries[pick % entries.length]!) : p);
+        });
+        const decoded = decodeTimeline(customer, encodeTimeline(entries, priors));
+        expect(decoded.entries).toEqual(entries);
+        expect(decoded.priors).toEqual(priors);
       }),
       { numRuns: 2000 },
     );

@@ -7,9 +7,9 @@ import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from '../src/in
  */
 export class MemoryDetectorStore implements DetectorStore {
   readonly markers = new Map<string, Map<string, string>>();
-  readonly timelines = new Map<string, string>();
+  readonly timelines = new Map<string, Buffer>();
 
-  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, string | null> }> {
+  async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, Buffer | null> }> {
     const markers = queries.map((q): Markers => {
       const hash = this.markers.get(q.customer);
       const owner = q.contactId === null ? undefined : hash?.get(`cid|${q.contactId}`);
@@ -18,7 +18,7 @@ export class MemoryDetectorStore implements DetectorStore {
     return { markers, timelines: new Map(customers.map((c) => [c, this.timelines.get(c) ?? null])) };
   }
 
-  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, string | null>): Promise<void> {
+  async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, Buffer | null>): Promise<void> {
     for (const m of markers) {
       const hash = this.markers.get(m.customer) ?? new Map<string, string>();
       hash.set(`${m.kind}|${m.eventId}`, m.position);

@@ -21,7 +21,7 @@ import {
   type OutRecord,
   type TopicPartitionOffset,
 } from '@cxg/platform';
-import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore } from '@cxg/detector';
+import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore, encodeTimeline } from '@cxg/detector';
 import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { KpiKeys } from '@cxg/kpi';
 import { closeLedger, insertFacts, openLedger, writeLines, type LedgerLine } from '@cxg/ledger';
@@ -394,6 +394,8 @@ function checkCounts(kind: 'kpi' | 'accruals', a: BenchStream, metrics: string, 
   check(`${kind} accepted counts equal cxg replay`, !diffs.includes('≠'), diffs.filter((d) => d !== '≠').join(', '));
 }
 
+const EMPTY_TIMELINE = encodeTimeline([], new Map());
+
 /** The naive detector: the worker's own store, one awaited read and one awaited write per record. */
 async function naiveDetector(kafka: Kafka, serde: Serde, redis: ReturnType<typeof createRedis>, id: string, a: BenchStream): Promise<Stage> {
   const store = new RedisDetectorStore(redis, { keys: new DetectorKeys(`${id}:naive:`), dedupeTtlMs: 3_600_000, timelineTtlMs: 3_600_000 });
@@ -408,7 +410,7 @@ async function naiveDetector(kafka: Kafka, serde: Serde, redis: ReturnType<typeo
       if (e.customer_id === null) return;
       const q = { customer: e.customer_id, kind: topic === TOPICS.contacts ? ('contact' as const) : ('journey' as const), eventId: e.event_id, contactId: e.contact_id ?? null };
       const { timelines } = await store.read([q], [e.customer_id]);
-      await store.write([{ ...q, position: `${partition}:${offset}` }], new Map([[e.customer_id, timelines.get(e.customer_id) ?? '[]']]));
+      await store.write([{ ...q, position: `${partition}:${offset}` }], new Map([[e.customer_id, timelines.get(e.customer_id) ?? EMPTY_TIMELINE]]));
     },
     NAIVE_SECONDS,
   );
