@@ -1,4 +1,5 @@
 // Timing and reading helpers of `cxg bench`: stages, worker /metrics, Redis MEMORY USAGE.
+import { cpus } from 'node:os';
 import type { Redis } from 'ioredis';
 import { scanKeys } from '@cxg/platform';
 import type { ProfileShare } from './profile.ts';
@@ -14,6 +15,12 @@ export interface Stage {
   batchP50Ms?: number;
   batchP99Ms?: number;
   note?: string;
+  /**
+   * Where the CPU went while the stage ran: cores the worker processes used together (their
+   * process_cpu_seconds_total over the stage's seconds) and the share of all the machine's cores
+   * that were busy (Kafka, the registry and Redis included).
+   */
+  cpu?: { workerCores: number; machineBusy: number; cores: number };
   /** With --cpu-prof: the worker's profile and its self time by package. */
   profile?: { file: string; top: ProfileShare[] };
 }
@@ -80,3 +87,19 @@ export async function memoryOfPattern(redis: Redis, pattern: string): Promise<{ 
   const bytes = (await memoryUsage(redis, keys)).reduce((a, b) => a + b, 0);
   return { keys: keys.length, bytes };
 }
+
+/** Busy and total CPU time of the machine so far, all cores (ms). */
+export function machineCpu(): { busy: number; total: number; cores: number } {
+  let busy = 0;
+  let total = 0;
+  const all = cpus();
+  for (const { times } of all) {
+    const t = times.user + times.nice + times.sys + times.irq + times.idle;
+    total += t;
+    busy += t - times.idle;
+  }
+  return { busy, total, cores: all.length };
+}
+
+/** Share of the machine's CPU time that was busy between two `machineCpu` readings. */
+export const busyShare = (a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>): number => (b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0);

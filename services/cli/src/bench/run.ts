@@ -28,7 +28,7 @@ import { closeLedger, insertFacts, openLedger, writeLines, type LedgerLine } fro
 import { simulate } from '@cxg/simulator';
 import { readSpan } from './consume.ts';
 import { newestProfile, profileShares } from './profile.ts';
-import { elapsed, memoryOfPattern, memoryUsage, metricSum, now, quantileMs, stageOf, waitFor, type Stage } from './measure.ts';
+import { busyShare, elapsed, machineCpu, memoryOfPattern, memoryUsage, metricSum, now, quantileMs, stageOf, waitFor, type Stage } from './measure.ts';
 import { measureLatency, type LatencyReport } from './latency.ts';
 import { only, produceStream, simulatedStream, span, type BenchStream, type StreamSpec } from './stream.ts';
 import { spawnWorker, type WorkerKind, type WorkerProcess } from './workers.ts';
@@ -97,7 +97,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const checks: Check[] = [];
   const add = (s: Stage) => {
     stages.push(s);
-    opts.log(`${s.stage}: ${s.records} records in ${s.seconds.toFixed(2)} s = ${Math.round(s.perSecond)}/s${s.note ? ` (${s.note})` : ''}`);
+    const cpu = s.cpu ? `, worker ${s.cpu.workerCores.toFixed(2)} cores, machine ${Math.round(s.cpu.machineBusy * 100)} % busy` : '';
+    opts.log(`${s.stage}: ${s.records} records in ${s.seconds.toFixed(2)} s = ${Math.round(s.perSecond)}/s${cpu}${s.note ? ` (${s.note})` : ''}`);
   };
   const check = (name: string, ok: boolean, detail: string) => {
     checks.push({ check: name, ok, detail });
@@ -310,17 +311,22 @@ async function workerStage(
   try {
     workers.push(...(await Promise.all(Array.from({ length: count }, () => spawnWorker(kind, { env, cpuProfDir })))));
     // What is left once every process is ready: a process that became ready first may have begun.
+    const cpu0 = await workerCpu(workers);
+    const machine0 = machineCpu();
     const t0 = now();
     const left = Number(await uncommitted(kafka, group, targets));
     await waitFor(`${kind} (${stream}) to commit its input`, async () => ((await uncommitted(kafka, group, targets)) === 0n ? true : undefined), 30 * 60_000, 100);
     const seconds = elapsed(t0);
+    const machine1 = machineCpu();
     const texts = await Promise.all(workers.map((w) => w.metrics()));
     text = texts.join('\n');
+    const cpu = { workerCores: (metricSum(text, 'process_cpu_seconds_total') - cpu0) / seconds, machineBusy: busyShare(machine0, machine1), cores: machine1.cores };
     const name = count === 1 ? `${kind} (1 process, real Kafka + ${kind === 'accruals' ? 'ClickHouse' : 'Redis'})` : `${kind} × ${count} processes in one group`;
     stage = stageOf(count === 1 ? kind : `${kind}x${count}`, name, left, seconds, {
       note: left < spanOf(start, targets) ? `${spanOf(start, targets) - left} of ${spanOf(start, targets)} read before all were ready` : undefined,
       batchP50Ms: quantileMs(texts[0]!, 'cx_batch_duration_seconds', 0.5),
       batchP99Ms: quantileMs(texts[0]!, 'cx_batch_duration_seconds', 0.99),
+      cpu,
     });
   } finally {
     for (const w of workers) await w.stop();
@@ -329,6 +335,12 @@ async function workerStage(
   const profile = cpuProfDir === undefined ? undefined : newestProfile(cpuProfDir, spawnedAt);
   if (profile !== undefined) stage = { ...stage, profile: { file: profile, top: profileShares(profile) } };
   return wantMetrics ? { stage, metrics: text } : stage;
+}
+
+/** CPU seconds the processes have used so far (process_cpu_seconds_total of their /metrics). */
+async function workerCpu(workers: readonly WorkerProcess[]): Promise<number> {
+  const texts = await Promise.all(workers.map((w) => w.metrics()));
+  return texts.reduce((sum, t) => sum + metricSum(t, 'process_cpu_seconds_total'), 0);
 }
 
 /** All three workers at once on stream `b`, until each has committed all of it. */
@@ -340,6 +352,8 @@ async function together(kafka: Kafka, stream: string, env: Record<string, string
   const workers: WorkerProcess[] = [];
   try {
     workers.push(...(await Promise.all((['detector', 'kpi', 'accruals'] as const).map((kind) => spawnWorker(kind, { env })))));
+    const cpu0 = await workerCpu(workers);
+    const machine0 = machineCpu();
     const t0 = now();
     const left = Number(await uncommitted(kafka, env.CX_DETECTOR_GROUP!, detectorTargets(b.end)));
     await waitFor(`the detector (${stream}) to commit its input`, async () => ((await uncommitted(kafka, env.CX_DETECTOR_GROUP!, detectorTargets(b.end))) === 0n ? true : undefined), 30 * 60_000);
@@ -349,7 +363,11 @@ async function together(kafka: Kafka, stream: string, env: Record<string, string
       const targets = [...only(b.end, topics), ...signalsEnd];
       await waitFor(`${group} to commit its input`, async () => ((await uncommitted(kafka, group, targets)) === 0n ? true : undefined), 30 * 60_000);
     }
-    return stageOf('together', 'detector + kpi + accruals together (3 processes), detector input records', left, elapsed(t0), {
+    const seconds = elapsed(t0);
+    const machine1 = machineCpu();
+    const cpu = { workerCores: ((await workerCpu(workers)) - cpu0) / seconds, machineBusy: busyShare(machine0, machine1), cores: machine1.cores };
+    return stageOf('together', 'detector + kpi + accruals together (3 processes), detector input records', left, seconds, {
+      cpu,
       note: left < spanOf(b.start, detectorTargets(b.end)) ? `the detector read ${spanOf(b.start, detectorTargets(b.end)) - left} records before all were ready` : undefined,
     });
   } finally {

@@ -65,9 +65,10 @@ run, so compare rows of one run, not runs of different machines. The report is a
 }
 
 function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): void {
-  const table = new Table({ head: ['stage', 'records', 'seconds', 'records/s', 'batch p50 ms', 'batch p99 ms', 'note'], style: { head: [], border: [] } });
+  const table = new Table({ head: ['stage', 'records', 'seconds', 'records/s', 'batch p50 ms', 'batch p99 ms', 'worker cores', 'machine busy', 'note'], style: { head: [], border: [] } });
   for (const s of report.stages) {
-    table.push([s.stage, s.records, s.seconds.toFixed(2), Math.round(s.perSecond), s.batchP50Ms ?? '', s.batchP99Ms ?? '', s.note ?? '']);
+    const cpu = s.cpu ? [s.cpu.workerCores.toFixed(2), `${Math.round(s.cpu.machineBusy * 100)} % of ${s.cpu.cores}`] : ['', ''];
+    table.push([s.stage, s.records, s.seconds.toFixed(2), Math.round(s.perSecond), s.batchP50Ms ?? '', s.batchP99Ms ?? '', ...cpu, s.note ?? '']);
   }
   console.log(table.toString());
   for (const s of report.stages) {
