@@ -62,8 +62,6 @@ export interface MarkerWrite extends MarkerQuery {
   position: string;
 }
 
-/** Stands for "another event_id" where the engine asks who owns a contact_id: never equal to a record's own. */
-const ANOTHER_EVENT = '\u0000another event';
 
 /** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
 export interface DetectorStore {
@@ -164,7 +162,7 @@ export class DetectorHandler implements BatchHandler {
         const q = queryOf.get(r);
         const m = q === undefined ? undefined : markers[q];
         // A marker at this very position is this delivery's own, from before a crash: not a duplicate.
-        return { topic, validation: v, stored: m && { accepted: m.acceptedAt != null && m.acceptedAt !== position(r), contactOwner: m.contactIdTaken ? ANOTHER_EVENT : undefined } };
+        return { topic, validation: v, stored: m && { accepted: m.acceptedAt != null && m.acceptedAt !== position(r), contactIdTaken: m.contactIdTaken } };
       }),
     );
     const markerWrites: MarkerWrite[] = [];

@@ -9,22 +9,19 @@
  *   i<h64(contact_id)> → h64(owner's event_id)   who owns the contact_id
  *
  * Two different ids of one customer share a hash with a probability of about n²/2^65 for n ids
- * (3·10^-16 for a hundred): markers are per customer, so only a customer's own ids can collide.
+ * (3·10^-16 for a hundred): markers are per customer, so only a customer's own ids can collide
+ * (platform's id-hash.ts).
  *
  * Fields written before the compact form (`<topic>|<event_id>`, `cid|<contact_id>` → event_id)
  * are still read, until they expire with the dedupe TTL.
  */
-import xxhash from 'xxhash-wasm';
 import { TOPICS } from '@cxg/engine';
-
-// The WebAssembly module is compiled once, when this module loads.
-const { h64Raw } = await xxhash();
-const utf8 = new TextEncoder();
+import { writeIdHash } from '@cxg/platform';
 
 function hashed(tag: string, id: string): Buffer {
   const out = Buffer.allocUnsafe(9);
   out.write(tag, 0, 'latin1');
-  out.writeBigUInt64BE(h64Raw(utf8.encode(id)), 1);
+  writeIdHash(out, 1, id);
   return out;
 }
 

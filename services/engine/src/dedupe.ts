@@ -95,9 +95,13 @@ export interface StoredMarkers {
    * own duplicate.
    */
   accepted: boolean;
-  /** The event_id that owns its contact_id, when the store knows one. */
-  contactOwner?: string | undefined;
+  /**
+   * Its contact_id was accepted under another event_id. A yes or no rather than the owner's
+   * event_id, so a store may keep hashes of ids instead of the ids.
+   */
+  contactIdTaken?: boolean;
 }
+
 
 export interface BatchRecord<E = InputEvent> extends JudgeInput<E> {
   /** What the store knew of this record's ids; undefined when it knew nothing (or was not asked). */
@@ -115,7 +119,8 @@ export function judgeBatch<E extends InputEvent>(records: readonly BatchRecord<E
     // `judge` asks only about the record's own event_id and contact_id, which is what `stored` describes.
     const verdict = judge(topic, validation, {
       isAccepted: (t, id) => batch.isAccepted(t, id) || (stored?.accepted ?? false),
-      contactOwner: (cid) => batch.contactOwner(cid) ?? stored?.contactOwner,
+      // A taken contact_id's owner is only known to differ from this record's own event_id.
+      contactOwner: (cid) => batch.contactOwner(cid) ?? (stored?.contactIdTaken ? `${validation.event?.event_id ?? ''}\u0000another` : undefined),
     });
     if (verdict.result === 'accepted') batch.remember(topic, verdict.event);
     return verdict;

@@ -177,10 +177,10 @@ describe('judgeBatch (what the workers run per batch)', () => {
 
   it('adds what the store knew of each record to what the batch accepted so far', () => {
     const batch: BatchRecord[] = [
-      { ...input(C, contact({ event_id: 'old', contact_id: 'c-old' })), stored: { accepted: true, contactOwner: 'old' } },
-      { ...input(C, contact({ event_id: 'new', contact_id: 'c-old' })), stored: { accepted: false, contactOwner: 'old' } },
+      { ...input(C, contact({ event_id: 'old', contact_id: 'c-old' })), stored: { accepted: true, contactIdTaken: false } },
+      { ...input(C, contact({ event_id: 'new', contact_id: 'c-old' })), stored: { accepted: false, contactIdTaken: true } },
       // a re-read of the accepted delivery itself: the store says not accepted, its contact_id is its own
-      { ...input(C, contact({ event_id: 'again', contact_id: 'c-again' })), stored: { accepted: false, contactOwner: 'again' } },
+      { ...input(C, contact({ event_id: 'again', contact_id: 'c-again' })), stored: { accepted: false, contactIdTaken: false } },
       input(C, contact({ event_id: 'n1', contact_id: 'c-new' })),
       { ...input(C, contact({ event_id: 'n2', contact_id: 'c-new' })), stored: { accepted: false } },
       input(C, contact({ event_id: 'n1', contact_id: 'c-new' })),
@@ -188,10 +188,10 @@ describe('judgeBatch (what the workers run per batch)', () => {
     expect(verdicts(batch)).toEqual(['duplicate', 'duplicate_contact_id', 'accepted', 'accepted', 'duplicate_contact_id', 'duplicate']);
   });
 
-  it('a record broken only by a timestamp rule gets duplicate_contact_id from the stored owner, not when its own id was accepted', () => {
+  it('a record broken only by a timestamp rule gets duplicate_contact_id when the store says its contact_id is taken, not when its own id was accepted', () => {
     const late = contact({ event_id: 'e9', contact_id: 'c-old', started_at: NOW + 2 * DAY });
-    expect(verdicts([{ ...input(C, late), stored: { accepted: false, contactOwner: 'old' } }])).toEqual(['duplicate_contact_id']);
-    expect(verdicts([{ ...input(C, late), stored: { accepted: true, contactOwner: 'old' } }])).toEqual(['timestamp_in_future']);
+    expect(verdicts([{ ...input(C, late), stored: { accepted: false, contactIdTaken: true } }])).toEqual(['duplicate_contact_id']);
+    expect(verdicts([{ ...input(C, late), stored: { accepted: true, contactIdTaken: true } }])).toEqual(['timestamp_in_future']);
   });
 
   it('is pure: every call starts from what its records say', () => {

@@ -25,7 +25,7 @@ export interface BatchState {
   applied: string | null;
   /** The partition's watermark before this batch (greatest applied event time), null when empty. */
   watermarkMs: number | null;
-  /** Duplicate markers found for the asked fields (event ids, signal ids, contact ids → owner event id). */
+  /** Duplicate markers found for the asked fields (`markerField`: field → its value). */
   markers: Map<string, string>;
 }
 
@@ -79,7 +79,7 @@ interface Rejection {
 /** What a batch's records add once judged. */
 interface Judged {
   accepted: KpiEvent[];
-  /** Duplicate markers of the accepted records (field → '1', or the owner event_id of a contact_id). */
+  /** Duplicate markers of the accepted records (field → '1', or the owner's hash for a contact_id). */
   markers: Map<string, string>;
   rejected: Rejection[];
   duplicates: number;
@@ -90,7 +90,8 @@ function storedMarkers(topic: InputTopic, validation: ValidationResult<ContactEv
   const event = validation.event;
   if (event === undefined) return undefined;
   if (topic === TOPICS.web) return { accepted: known.has(markerField.journey(event.event_id)) };
-  return { accepted: known.has(markerField.contact(event.event_id)), contactOwner: known.get(markerField.contactId((event as ContactEvent).contact_id)) };
+  const owner = known.get(markerField.contactId((event as ContactEvent).contact_id));
+  return { accepted: known.has(markerField.contact(event.event_id)), contactIdTaken: owner !== undefined && owner !== markerField.ownerValue(event.event_id) };
 }
 
 /**
@@ -164,7 +165,7 @@ export class KpiHandler implements BatchHandler {
       else if (events[i]!.topic === TOPICS.contacts) {
         const c = verdict.event as ContactEvent;
         out.markers.set(markerField.contact(c.event_id), '1');
-        out.markers.set(markerField.contactId(c.contact_id), c.event_id);
+        out.markers.set(markerField.contactId(c.contact_id), markerField.ownerValue(c.event_id));
         out.accepted.push({ kind: 'contact', event: c });
       } else {
         const j = verdict.event as WebJourneyEvent;

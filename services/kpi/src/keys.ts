@@ -4,7 +4,7 @@
  * offsets that say what was applied live in one slot and one Lua call updates them together.
  */
 import type { Granularity } from '@cxg/engine';
-import { WORKER_DEFAULTS } from '@cxg/platform';
+import { WORKER_DEFAULTS, idHashText } from '@cxg/platform';
 
 export const DEFAULT_KEY_PREFIX: string = WORKER_DEFAULTS.kpi.keyPrefix;
 
@@ -56,10 +56,16 @@ export class KpiKeys {
   }
 }
 
-/** Duplicate-marker fields; the short topic letter keeps ids of different topics apart. */
+/**
+ * Duplicate-marker fields: a letter for the kind of id (ids of different topics stay apart) and the
+ * id's hash (platform's id-hash.ts), 12 characters however long the id: the markers of every id
+ * accepted within the dedupe TTL stay in Redis. A contact_id's value is its owner's `ownerValue`.
+ */
 export const markerField = {
-  contact: (eventId: string) => `c|${eventId}`,
-  journey: (eventId: string) => `w|${eventId}`,
-  signal: (signalId: string) => `s|${signalId}`,
-  contactId: (contactId: string) => `cid|${contactId}`,
+  contact: (eventId: string) => `c${idHashText(eventId)}`,
+  journey: (eventId: string) => `w${idHashText(eventId)}`,
+  signal: (signalId: string) => `s${idHashText(signalId)}`,
+  contactId: (contactId: string) => `i${idHashText(contactId)}`,
+  /** The value of a contact_id's field: its owner's event_id, hashed. */
+  ownerValue: (eventId: string) => idHashText(eventId),
 };

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { KpiKeys, MARKER_SLICES, RedisKpiStore } from '../src/index.ts';
+import { KpiKeys, MARKER_SLICES, RedisKpiStore, markerField } from '../src/index.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const keys = new KpiKeys(`cx:kpi:test:markers:${randomUUID().slice(0, 8)}:`);
@@ -54,5 +54,15 @@ describe('RedisKpiStore duplicate markers', () => {
     expect(markers.get('cid|7')).toBe('new-7');
     expect(markers.get('cid|2499')).toBe('new-2499');
     expect(markers.has('cid|2500')).toBe(false);
+  });
+
+  it('names an id by a letter and its hash, 12 characters however long the id, and kinds of id apart', () => {
+    const long = `evt-${'x'.repeat(200)}`;
+    const fields = [markerField.contact(long), markerField.journey(long), markerField.signal(long), markerField.contactId(long)];
+    expect(fields.map((f) => f.length)).toEqual([12, 12, 12, 12]);
+    expect(new Set(fields.map((f) => f.slice(1))).size).toBe(1); // same hash, told apart by the letter
+    expect(new Set(fields).size).toBe(4);
+    expect(markerField.contact('e1')).not.toBe(markerField.contact('e2'));
+    expect(markerField.ownerValue('e1')).toBe(markerField.contact('e1').slice(1));
   });
 });

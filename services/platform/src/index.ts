@@ -21,3 +21,4 @@ export * from './worker.ts';
 export * from './topics.ts';
 export * from './sink.ts';
 export * from './config.ts';
+export * from './id-hash.ts';
