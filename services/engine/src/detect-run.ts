@@ -70,16 +70,18 @@ export function detectInOrder(events: readonly InputEvent[], store: TimelineStor
   const settings = options.settings ?? DEFAULT_DETECTION;
   const maxEntries = options.maxTimelineEntries ?? DEFAULT_MAX_TIMELINE_ENTRIES;
   const signals: JourneySignal[] = [];
+  const grown = new Map<string, TimelineEntry[]>();
   let i = 0;
   while (i < events.length) {
     const t = eventTimeOf(events[i]!);
     let j = i;
     while (j < events.length && eventTimeOf(events[j]!) === t) j++;
-    const group = events.slice(i, j);
+    const start = i;
     i = j;
 
-    const grown = new Map<string, TimelineEntry[]>();
-    for (const event of group) {
+    grown.clear();
+    for (let k = start; k < j; k++) {
+      const event = events[k]!;
       const entry = timelineEntryOf(event, settings);
       if (entry === null) continue;
       grown.set(entry.customer_id, addToTimeline(grown.get(entry.customer_id) ?? store.get(entry.customer_id), entry));
@@ -92,7 +94,8 @@ export function detectInOrder(events: readonly InputEvent[], store: TimelineStor
       store.set(customer, pruned.entries);
     }
 
-    for (const event of group) {
+    for (let k = start; k < j; k++) {
+      const event = events[k]!;
       if (!('contact_id' in event)) continue;
       const contact: ContactEvent = event;
       const prior = selectPrior(contact, store.get(contact.customer_id), settings);

@@ -237,20 +237,40 @@ export function pruneTimeline(
   maxEntries: number = DEFAULT_MAX_TIMELINE_ENTRIES,
 ): PrunedTimeline {
   const minStart = earliestFutureStart(watermarkMs, settings);
-  const cutoff = { contact: timelineCutoff('contact', watermarkMs, settings), journey: timelineCutoff('journey', watermarkMs, settings) };
-  const sorted = entries.filter((e) => e.ended_at >= cutoff[e.kind]).sort(comparePriors);
-  const dominant = new Map<string, TimelineEntry>();
-  const kept: TimelineEntry[] = [];
-  for (const e of sorted) {
-    if (e.ended_at > minStart) kept.push(e);
-    else dominant.set(settings.matchIntentFamily ? `${e.kind}:${e.family}` : e.kind, e); // ascending: the last one wins
+  const contactCutoff = timelineCutoff('contact', watermarkMs, settings);
+  const journeyCutoff = timelineCutoff('journey', watermarkMs, settings);
+  // Timelines arrive sorted but for the entry just added: sort only when the order is broken.
+  const sorted: TimelineEntry[] = [];
+  let inOrder = true;
+  for (const e of entries) {
+    if (e.ended_at < (e.kind === 'contact' ? contactCutoff : journeyCutoff)) continue;
+    if (inOrder && sorted.length > 0 && comparePriors(sorted[sorted.length - 1]!, e) > 0) inOrder = false;
+    sorted.push(e);
   }
-  const all = dominant.size === 0 ? kept : [...dominant.values(), ...kept].sort(comparePriors);
+  if (!inOrder) sorted.sort(comparePriors);
+  // Sorted by ended_at first, so the entries that ended at or before minStart are a prefix; of those
+  // only the last of each candidate group stays, and they stay in order ahead of the rest.
+  let prefix = 0;
+  while (prefix < sorted.length && sorted[prefix]!.ended_at <= minStart) prefix++;
+  let all: TimelineEntry[] = sorted;
+  if (prefix > 1) {
+    const seen = new Set<string>();
+    const dominant: TimelineEntry[] = [];
+    for (let i = prefix - 1; i >= 0; i--) {
+      const e = sorted[i]!;
+      const group = settings.matchIntentFamily ? `${e.kind}:${e.family}` : e.kind;
+      if (seen.has(group)) continue;
+      seen.add(group);
+      dominant.push(e);
+    }
+    if (dominant.length < prefix) all = [...dominant.reverse(), ...sorted.slice(prefix)];
+  }
   const truncated = Math.max(0, all.length - maxEntries);
   return { entries: truncated === 0 ? all : all.slice(truncated), truncated };
 }
 
 /** Adds an entry, replacing one with the same event_id (a re-read after a crash adds nothing). */
 export function addToTimeline(entries: readonly TimelineEntry[], entry: TimelineEntry): TimelineEntry[] {
-  return [...entries.filter((e) => e.event_id !== entry.event_id || e.kind !== entry.kind), entry];
+  const again = entries.some((e) => e.event_id === entry.event_id && e.kind === entry.kind);
+  return again ? [...entries.filter((e) => e.event_id !== entry.event_id || e.kind !== entry.kind), entry] : [...entries, entry];
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   DEFAULT_DETECTION,
   DEFAULT_MAX_TIMELINE_ENTRIES,
@@ -398,6 +399,42 @@ describe('pruneTimeline', () => {
     const none: number[] = [];
     detectInOrder(flood, new InMemoryTimelineStore(), { onTruncated: (_c, n) => none.push(n) });
     expect(none).toEqual([]);
+  });
+
+  it('keeps exactly what the rule says, in order, for any timeline (fast-check against the rule written plainly)', () => {
+    // The rule of the doc comment, written without the fast paths: filter, sort, the greatest of
+    // each candidate group among those that ended by the earliest future start, everything after it.
+    const byRule = (list: readonly TimelineEntry[], w: number, settings: DetectionSettings): TimelineEntry[] => {
+      const minStart = earliestFutureStart(w, settings);
+      const sorted = list.filter((e) => e.ended_at >= timelineCutoff(e.kind, w, settings)).sort(comparePriors);
+      const dominant = new Map<string, TimelineEntry>();
+      for (const e of sorted) if (e.ended_at <= minStart) dominant.set(settings.matchIntentFamily ? `${e.kind}:${e.family}` : e.kind, e);
+      return [...dominant.values(), ...sorted.filter((e) => e.ended_at > minStart)].sort(comparePriors);
+    };
+    const w = T0 + 30 * DAY;
+    const entry = fc.record({
+      kind: fc.constantFrom('contact' as const, 'journey' as const),
+      id: fc.integer({ min: 0, max: 40 }),
+      family: fc.constantFrom('billing', 'tech', 'tariff'),
+      endedBefore: fc.integer({ min: 0, max: 10 * DAY }),
+      span: fc.constantFrom(0, MIN, HOUR),
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 12 }), fc.boolean(), fc.boolean(), (drawn, match, shuffled) => {
+        const settings = { ...DEFAULT_DETECTION, matchIntentFamily: match };
+        const seen = new Set<string>();
+        const list: TimelineEntry[] = [];
+        for (const d of drawn) {
+          if (seen.has(`${d.kind}${d.id}`)) continue;
+          seen.add(`${d.kind}${d.id}`);
+          const ended = w - d.endedBefore;
+          list.push({ kind: d.kind, event_id: `e${d.id}`, id: `i${d.id}`, customer_id: 'c', provider_id: d.kind === 'contact' ? 'p' : null, channel: d.kind === 'contact' ? 'PHONE' : null, family: d.family, started_at: ended - d.span, ended_at: ended });
+        }
+        const input = shuffled ? [...list].reverse() : [...list].sort(comparePriors);
+        expect(pruneTimeline(input, w, settings).entries).toEqual(byRule(input, w, settings));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
