@@ -62,7 +62,6 @@ export interface MarkerWrite extends MarkerQuery {
   position: string;
 }
 
-
 /** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
 export interface DetectorStore {
   /** Markers for each query, in order, and the stored timeline (`encodeTimeline`, null: none) of each customer asked. */

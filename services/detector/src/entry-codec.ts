@@ -29,6 +29,16 @@ type StoredJourney = [kind: 'j', eventId: string, id: string, family: string, st
 
 const FORMAT_AVRO = 0x01;
 
+/** Fields both kinds of entry start and end with, in this order on the wire. */
+const ID_FIELDS = [
+  { name: 'event_id', type: 'string' },
+  { name: 'id', type: 'string' },
+];
+const SPAN_FIELDS = [
+  { name: 'start', type: 'long' },
+  { name: 'duration', type: 'long' },
+];
+
 const timelineType = avro.Type.forSchema(
   {
     type: 'array',
@@ -37,13 +47,11 @@ const timelineType = avro.Type.forSchema(
         type: 'record',
         name: 'Contact',
         fields: [
-          { name: 'event_id', type: 'string' },
-          { name: 'id', type: 'string' },
+          ...ID_FIELDS,
           { name: 'provider_id', type: 'string' },
           { name: 'channel', type: 'string' },
           { name: 'family', type: 'string' },
-          { name: 'start', type: 'long' },
-          { name: 'duration', type: 'long' },
+          ...SPAN_FIELDS,
           {
             name: 'prior',
             type: [
@@ -67,13 +75,7 @@ const timelineType = avro.Type.forSchema(
       {
         type: 'record',
         name: 'Journey',
-        fields: [
-          { name: 'event_id', type: 'string' },
-          { name: 'id', type: 'string' },
-          { name: 'family', type: 'string' },
-          { name: 'start', type: 'long' },
-          { name: 'duration', type: 'long' },
-        ],
+        fields: [...ID_FIELDS, { name: 'family', type: 'string' }, ...SPAN_FIELDS],
       },
     ],
   },

@@ -33,8 +33,8 @@ export const markerField = {
   event: (kind: MarkedKind, eventId: string): Buffer => hashed(kind === 'contact' ? 'c' : 'w', eventId),
   /** → the owner's `ownerValue`. */
   contactId: (contactId: string): Buffer => hashed('i', contactId),
-  /** The value of a contact_id's field: its owner's event_id, hashed (8 bytes). */
-  ownerValue: (eventId: string): Buffer => hashed('i', eventId).subarray(1),
+  /** The value of a contact_id's field: its owner's event_id hashed (8 bytes), taken from the owner's `event` field. */
+  ownerValue: (ownerEventField: Buffer): Buffer => ownerEventField.subarray(1),
   /** Whether a field holds a position (an event marker, compact or legacy) rather than an owner. */
   holdsPosition: (field: Buffer): boolean => {
     if (field.toString('latin1', 0, 4) === 'cid|') return false;

@@ -35,18 +35,19 @@ export class RedisDetectorStore implements DetectorStore {
   async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, Buffer | null> }> {
     const { keys } = this;
     const p = this.redis.pipeline();
-    for (const q of queries) {
-      const fields: Array<Buffer | string> = [markerField.event(q.kind, q.eventId), markerField.legacy.event(q.kind, q.eventId)];
+    const eventFields = queries.map((q) => markerField.event(q.kind, q.eventId));
+    queries.forEach((q, i) => {
+      const fields: Array<Buffer | string> = [eventFields[i]!, markerField.legacy.event(q.kind, q.eventId)];
       if (q.contactId !== null) fields.push(markerField.contactId(q.contactId), markerField.legacy.contactId(q.contactId));
       p.hmgetBuffer(keys.markers(q.customer), ...fields);
-    }
+    });
     for (const c of customers) p.getBuffer(keys.timeline(c)).zrange(keys.legacyTimeline(c), 0, -1);
     const res = await execPipeline(p);
     const markers = queries.map((q, i): Markers => {
       const [position, legacyPosition, owner, legacyOwner] = res[i] as Array<Buffer | null>;
       const acceptedAt = (position ?? legacyPosition)?.toString() ?? null;
       if (q.contactId === null) return { acceptedAt, contactIdTaken: false };
-      const taken = owner ? !owner.equals(markerField.ownerValue(q.eventId)) : legacyOwner ? legacyOwner.toString() !== q.eventId : false;
+      const taken = owner ? !owner.equals(markerField.ownerValue(eventFields[i]!)) : legacyOwner ? legacyOwner.toString() !== q.eventId : false;
       return { acceptedAt, contactIdTaken: taken };
     });
     const timelines = new Map(
@@ -68,8 +69,9 @@ export class RedisDetectorStore implements DetectorStore {
     for (const m of markers) {
       let fields = byCustomer.get(m.customer);
       if (!fields) byCustomer.set(m.customer, (fields = []));
-      fields.push(markerField.event(m.kind, m.eventId), Buffer.from(m.position));
-      if (m.contactId !== null) fields.push(markerField.contactId(m.contactId), markerField.ownerValue(m.eventId));
+      const event = markerField.event(m.kind, m.eventId);
+      fields.push(event, Buffer.from(m.position));
+      if (m.contactId !== null) fields.push(markerField.contactId(m.contactId), markerField.ownerValue(event));
     }
     for (const [customer, fields] of byCustomer) {
       p.hset(keys.markers(customer), ...fields);

@@ -102,7 +102,6 @@ export interface StoredMarkers {
   contactIdTaken?: boolean;
 }
 
-
 export interface BatchRecord<E = InputEvent> extends JudgeInput<E> {
   /** What the store knew of this record's ids; undefined when it knew nothing (or was not asked). */
   stored?: StoredMarkers | undefined;
