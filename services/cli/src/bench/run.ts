@@ -311,16 +311,16 @@ async function workerStage(
   try {
     workers.push(...(await Promise.all(Array.from({ length: count }, () => spawnWorker(kind, { env, cpuProfDir })))));
     // What is left once every process is ready: a process that became ready first may have begun.
-    const cpu0 = await workerCpu(workers);
+    const cpu0 = cpuSeconds(await metricsOf(workers));
     const machine0 = machineCpu();
     const t0 = now();
     const left = Number(await uncommitted(kafka, group, targets));
     await waitFor(`${kind} (${stream}) to commit its input`, async () => ((await uncommitted(kafka, group, targets)) === 0n ? true : undefined), 30 * 60_000, 100);
     const seconds = elapsed(t0);
     const machine1 = machineCpu();
-    const texts = await Promise.all(workers.map((w) => w.metrics()));
+    const texts = await metricsOf(workers);
     text = texts.join('\n');
-    const cpu = { workerCores: (metricSum(text, 'process_cpu_seconds_total') - cpu0) / seconds, machineBusy: busyShare(machine0, machine1), cores: machine1.cores };
+    const cpu = stageCpu(cpu0, cpuSeconds(texts), machine0, machine1, seconds);
     const name = count === 1 ? `${kind} (1 process, real Kafka + ${kind === 'accruals' ? 'ClickHouse' : 'Redis'})` : `${kind} × ${count} processes in one group`;
     stage = stageOf(count === 1 ? kind : `${kind}x${count}`, name, left, seconds, {
       note: left < spanOf(start, targets) ? `${spanOf(start, targets) - left} of ${spanOf(start, targets)} read before all were ready` : undefined,
@@ -337,10 +337,14 @@ async function workerStage(
   return wantMetrics ? { stage, metrics: text } : stage;
 }
 
-/** CPU seconds the processes have used so far (process_cpu_seconds_total of their /metrics). */
-async function workerCpu(workers: readonly WorkerProcess[]): Promise<number> {
-  const texts = await Promise.all(workers.map((w) => w.metrics()));
-  return texts.reduce((sum, t) => sum + metricSum(t, 'process_cpu_seconds_total'), 0);
+const metricsOf = (workers: readonly WorkerProcess[]): Promise<string[]> => Promise.all(workers.map((w) => w.metrics()));
+
+/** CPU seconds the processes had used when these /metrics texts were read (process_cpu_seconds_total). */
+const cpuSeconds = (texts: readonly string[]): number => texts.reduce((sum, t) => sum + metricSum(t, 'process_cpu_seconds_total'), 0);
+
+/** A stage's `cpu`: the cores its workers used and the machine's busy share, between two readings of each. */
+function stageCpu(workers0: number, workers1: number, machine0: ReturnType<typeof machineCpu>, machine1: ReturnType<typeof machineCpu>, seconds: number): NonNullable<Stage['cpu']> {
+  return { workerCores: (workers1 - workers0) / seconds, machineBusy: busyShare(machine0, machine1), cores: machine1.cores };
 }
 
 /** All three workers at once on stream `b`, until each has committed all of it. */
@@ -352,7 +356,7 @@ async function together(kafka: Kafka, stream: string, env: Record<string, string
   const workers: WorkerProcess[] = [];
   try {
     workers.push(...(await Promise.all((['detector', 'kpi', 'accruals'] as const).map((kind) => spawnWorker(kind, { env })))));
-    const cpu0 = await workerCpu(workers);
+    const cpu0 = cpuSeconds(await metricsOf(workers));
     const machine0 = machineCpu();
     const t0 = now();
     const left = Number(await uncommitted(kafka, env.CX_DETECTOR_GROUP!, detectorTargets(b.end)));
@@ -365,7 +369,7 @@ async function together(kafka: Kafka, stream: string, env: Record<string, string
     }
     const seconds = elapsed(t0);
     const machine1 = machineCpu();
-    const cpu = { workerCores: ((await workerCpu(workers)) - cpu0) / seconds, machineBusy: busyShare(machine0, machine1), cores: machine1.cores };
+    const cpu = stageCpu(cpu0, cpuSeconds(await metricsOf(workers)), machine0, machine1, seconds);
     return stageOf('together', 'detector + kpi + accruals together (3 processes), detector input records', left, seconds, {
       cpu,
       note: left < spanOf(b.start, detectorTargets(b.end)) ? `the detector read ${spanOf(b.start, detectorTargets(b.end)) - left} records before all were ready` : undefined,
