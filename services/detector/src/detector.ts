@@ -215,7 +215,7 @@ export class DetectorHandler implements BatchHandler {
     cached.buffered++;
   }
 
-  /** Detects over released events (in order), writes Redis, then emits the signals (but those of replayed contacts). */
+  /** Detects over released events (in order), writes Redis and emits the signals (but those of replayed contacts). */
   private async apply(partition: number, released: Released<Item>[], markerWrites: MarkerWrite[]): Promise<void> {
     const { metrics, settings, maxTimelineEntries } = this.deps;
     const now = this.deps.now();
@@ -260,8 +260,9 @@ export class DetectorHandler implements BatchHandler {
       for (const id of cached.priors.keys()) if (!live.has(id)) cached.priors.delete(id);
       writes.set(customer, entries.length === 0 ? null : encodeTimeline(entries, cached.priors));
     }
-    await this.deps.store.write(markerWrites, writes);
-    await this.deps.emit(signals);
+    // Both before the commit, in either order: a re-read after either fails finds the markers of its
+    // own position and the priors it stored, or the state before it, and emits the same signals.
+    await Promise.all([this.deps.store.write(markerWrites, writes), this.deps.emit(signals)]);
     for (const s of signals) metrics.signals.inc({ kind: s.kind });
     for (const { item } of released) {
       const cached = this.cache.get(item.customer)!;

@@ -1,6 +1,7 @@
 /**
  * Redis key layout of the detector. Every key of one customer carries the customer as its hash tag
- * `{<customer>}`, so Redis Cluster works unchanged and one Lua call may touch them together.
+ * `{<customer>}`. A batch's scripts (lua/) touch many customers at once, so the detector runs
+ * against one Redis, not a Cluster (docs/decisions.md).
  * The default prefix gives the keys their names `cx:ev:{c}` and `cx:tl:{c}:v2`.
  */
 import { WORKER_DEFAULTS } from '@cxg/platform';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { deleteKeys, execPipeline, scanKeys } from '@cxg/platform';
+import { LuaScript, deleteKeys, execPipeline, scanKeys, type ScriptCommand } from '@cxg/platform';
 import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from './detector.ts';
 import { DetectorKeys } from './keys.ts';
 import { markerField } from './marker-codec.ts';
@@ -15,74 +15,106 @@ export interface StoreOptions {
 
 /**
  * The detector's Redis state: duplicate markers (a hash per customer) and per-customer timelines
- * (one string per customer, entry-codec.ts), named by `DetectorKeys`. A batch costs one pipelined
- * read and one pipelined write.
+ * (one string per customer, entry-codec.ts), named by `DetectorKeys`. A batch costs one script
+ * call to read and one to write, whatever its size.
  */
+type Args = Array<Buffer | string | number>;
+const readScript = new LuaScript<string[], Args, Array<Array<Buffer | null> | Buffer | null | Buffer[]>>(new URL('./lua/detector_read-variable.lua', import.meta.url), { buffers: true });
+const writeScript = new LuaScript<string[], Args, number>(new URL('./lua/detector_write-variable.lua', import.meta.url));
+
 export class RedisDetectorStore implements DetectorStore {
   private readonly keys: DetectorKeys;
+  private readonly scripts: { read: ScriptCommand<string[], Args, Array<Array<Buffer | null> | Buffer | null | Buffer[]>>; write: ScriptCommand<string[], Args, number> };
 
   constructor(
     private readonly redis: Redis,
     private readonly opts: StoreOptions,
   ) {
     this.keys = opts.keys ?? new DetectorKeys();
+    this.scripts = { read: readScript.on(redis), write: writeScript.on(redis) };
   }
 
   /**
-   * One round trip: markers for each query, the stored timeline of each customer. A timeline an
-   * earlier version kept as a sorted set is read from there while the new key is missing.
+   * One round trip (detector_read-variable.lua): markers for each query, the stored timeline of each
+   * customer asked. A timeline an earlier version kept as a sorted set is read from there while the
+   * new key is missing.
    */
   async read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, Buffer | null> }> {
-    const { keys } = this;
-    const p = this.redis.pipeline();
     const eventFields = queries.map((q) => markerField.event(q.kind, q.eventId));
-    queries.forEach((q, i) => {
-      const fields: Array<Buffer | string> = [eventFields[i]!, markerField.legacy.event(q.kind, q.eventId)];
-      if (q.contactId !== null) fields.push(markerField.contactId(q.contactId), markerField.legacy.contactId(q.contactId));
-      p.hmgetBuffer(keys.markers(q.customer), ...fields);
+    // Per customer: the fields its queries ask, and where each query's four values start.
+    const asked = new Map<string, { fields: Array<Buffer | string>; load: boolean }>();
+    const at = queries.map((q, i) => {
+      let c = asked.get(q.customer);
+      if (c === undefined) asked.set(q.customer, (c = { fields: [], load: false }));
+      const first = c.fields.length;
+      c.fields.push(eventFields[i]!, markerField.legacy.event(q.kind, q.eventId));
+      if (q.contactId !== null) c.fields.push(markerField.contactId(q.contactId), markerField.legacy.contactId(q.contactId));
+      return first;
     });
-    for (const c of customers) p.getBuffer(keys.timeline(c)).zrange(keys.legacyTimeline(c), 0, -1);
-    const res = await execPipeline(p);
+    for (const c of customers) {
+      const entry = asked.get(c);
+      if (entry === undefined) asked.set(c, { fields: [], load: true });
+      else entry.load = true;
+    }
+    if (asked.size === 0) return { markers: [], timelines: new Map() };
+    const keys: string[] = [];
+    const args: Array<Buffer | string | number> = [];
+    for (const [customer, { fields, load }] of asked) {
+      keys.push(...this.customerKeys(customer));
+      args.push(fields.length, load ? '1' : '0', ...fields);
+    }
+    const reply = await this.scripts.read.call(keys, args);
+    const valuesOf = new Map<string, Array<Buffer | null>>();
+    const timelines = new Map<string, Buffer | null>();
+    [...asked].forEach(([customer, { load }], i) => {
+      valuesOf.set(customer, reply[3 * i] as Array<Buffer | null>);
+      if (!load) return;
+      const legacy = reply[3 * i + 2] as Buffer[];
+      timelines.set(customer, (reply[3 * i + 1] as Buffer | null) ?? (legacy.length > 0 ? Buffer.from(`[${legacy.join(',')}]`) : null));
+    });
     const markers = queries.map((q, i): Markers => {
-      const [position, legacyPosition, owner, legacyOwner] = res[i] as Array<Buffer | null>;
+      const values = valuesOf.get(q.customer)!;
+      const [position, legacyPosition, owner, legacyOwner] = values.slice(at[i], at[i]! + 4);
       const acceptedAt = (position ?? legacyPosition)?.toString() ?? null;
       if (q.contactId === null) return { acceptedAt, contactIdTaken: false };
       const taken = owner ? !owner.equals(markerField.ownerValue(eventFields[i]!)) : legacyOwner ? legacyOwner.toString() !== q.eventId : false;
       return { acceptedAt, contactIdTaken: taken };
     });
-    const timelines = new Map(
-      customers.map((c, i) => {
-        const packed = res[queries.length + 2 * i] as Buffer | null;
-        const legacy = res[queries.length + 2 * i + 1] as string[];
-        return [c, packed ?? (legacy.length > 0 ? Buffer.from(`[${legacy.join(',')}]`) : null)];
-      }),
-    );
     return { markers, timelines };
   }
 
-  /** One round trip: new duplicate markers, and whole timelines replaced (null: deleted) with their TTL. */
+  /** One round trip (detector_write-variable.lua): new duplicate markers, and whole timelines replaced (null: deleted) with their TTL. */
   async write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, Buffer | null>): Promise<void> {
     if (markers.length === 0 && timelines.size === 0) return;
-    const { keys } = this;
-    const p = this.redis.pipeline();
     const byCustomer = new Map<string, Buffer[]>();
+    const fieldsOf = (customer: string) => {
+      let fields = byCustomer.get(customer);
+      if (!fields) byCustomer.set(customer, (fields = []));
+      return fields;
+    };
     for (const m of markers) {
-      let fields = byCustomer.get(m.customer);
-      if (!fields) byCustomer.set(m.customer, (fields = []));
+      const fields = fieldsOf(m.customer);
       const event = markerField.event(m.kind, m.eventId);
       fields.push(event, Buffer.from(m.position));
       if (m.contactId !== null) fields.push(markerField.contactId(m.contactId), markerField.ownerValue(event));
     }
+    for (const customer of timelines.keys()) fieldsOf(customer);
+    const keys: string[] = [];
+    const args: Array<Buffer | string | number> = [this.opts.dedupeTtlMs, this.opts.timelineTtlMs];
     for (const [customer, fields] of byCustomer) {
-      p.hset(keys.markers(customer), ...fields);
-      p.pexpire(keys.markers(customer), this.opts.dedupeTtlMs);
+      keys.push(...this.customerKeys(customer));
+      args.push(fields.length, ...fields);
+      const packed = timelines.get(customer);
+      if (packed === undefined) args.push('keep');
+      else if (packed === null) args.push('del');
+      else args.push('set', packed);
     }
-    for (const [customer, packed] of timelines) {
-      if (packed === null) p.unlink(keys.timeline(customer));
-      else p.set(keys.timeline(customer), packed, 'PX', this.opts.timelineTtlMs);
-      p.unlink(keys.legacyTimeline(customer));
-    }
-    await execPipeline(p);
+    await this.scripts.write.call(keys, args);
+  }
+
+  /** The three keys a batch script touches per customer, in the scripts' order. */
+  private customerKeys(customer: string): [string, string, string] {
+    return [this.keys.markers(customer), this.keys.timeline(customer), this.keys.legacyTimeline(customer)];
   }
 
   /**

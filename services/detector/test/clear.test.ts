@@ -100,3 +100,28 @@ describe('RedisDetectorStore timelines', () => {
     expect(await redis.exists(keys.timeline('u'))).toBe(0);
   });
 });
+
+describe('RedisDetectorStore batches', () => {
+  it('reads and writes a batch beyond the scripts’ chunks: one customer with 700 contacts, 300 customers with binary timelines', async () => {
+    const store = new RedisDetectorStore(redis, { keys, dedupeTtlMs: 3_600_000, timelineTtlMs: 7_200_000 });
+    const writes = Array.from({ length: 700 }, (_, i) => ({ customer: 'big', kind: 'contact' as const, eventId: `e${i}`, contactId: `c${i}`, position: `4:${i}` }));
+    // every byte value, so a reply decoded as text would not round-trip
+    const timeline = (c: number) => Buffer.from(Array.from({ length: 256 }, (_, b) => (b + c) % 256));
+    const customers = Array.from({ length: 300 }, (_, c) => `t${c}`);
+    await store.write(writes, new Map(customers.map((c, i) => [c, timeline(i)])));
+    const { markers, timelines } = await store.read(
+      [
+        ...writes.map(({ position: _, ...q }) => q),
+        ...writes.map((w) => ({ customer: 'big', kind: 'contact' as const, eventId: `other-${w.eventId}`, contactId: w.contactId })),
+      ],
+      ['big', ...customers],
+    );
+    expect(markers.slice(0, 700)).toEqual(writes.map((w) => ({ acceptedAt: w.position, contactIdTaken: false })));
+    expect(markers.slice(700).every((m) => m.acceptedAt === null && m.contactIdTaken)).toBe(true);
+    expect(timelines.get('big')).toBeNull();
+    expect(customers.every((c, i) => timelines.get(c)?.equals(timeline(i)))).toBe(true);
+    expect(await redis.hlen(keys.markers('big'))).toBe(1400);
+    expect(await redis.pttl(keys.markers('big'))).toBeGreaterThan(3_500_000);
+    expect(await redis.pttl(keys.timeline('t0'))).toBeGreaterThan(7_000_000);
+  });
+});

@@ -4,13 +4,15 @@
  * `<name>-variable.lua` when each call passes as many keys as it needs (ioredis then sends the key
  * count first, BullMQ's numberOfKeys). The file is read once; each connection defines the script
  * once (ioredis sends EVALSHA and falls back to EVAL when Redis lost it, in pipelines too).
+ * A script made with `{ buffers: true }` replies bulk strings as Buffers (ioredis's `<command>Buffer`),
+ * for binary values.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChainableCommander } from 'ioredis';
 
-export type ScriptArg = string | number;
+export type ScriptArg = string | number | Buffer;
 
 /** What a script needs of a connection; an ioredis `Redis` is one. */
 export interface ScriptHost {
@@ -41,8 +43,10 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly Scr
   readonly command: string;
   readonly lua: string;
   private readonly file: string;
+  /** The connection's method that sends it: `<command>Buffer` when replies stay binary. */
+  private readonly method: string;
 
-  constructor(file: URL) {
+  constructor(file: URL, options: { buffers?: boolean } = {}) {
     this.file = fileURLToPath(file);
     const match = FILE_NAME.exec(basename(this.file));
     if (match === null) throw new Error(`${this.file}: a Lua script is named <name>-<numberOfKeys>.lua or <name>-variable.lua`);
@@ -50,6 +54,7 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly Scr
     this.numberOfKeys = match[2] === 'variable' ? 'variable' : Number(match[2]);
     this.command = `cx${this.name.replace(/(^|_)([a-z0-9])/g, (_, _sep: string, c: string) => c.toUpperCase())}`;
     this.lua = readFileSync(this.file, 'utf8');
+    this.method = options.buffers ? `${this.command}Buffer` : this.command;
   }
 
   /** Defines the script on this connection (once per connection) and returns its typed command. */
@@ -65,9 +70,9 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly Scr
     }
     return {
       // The file decides the reply's shape; `Reply` states it (see the script's header).
-      call: (keys, args) => invoke(redis, this.command, this.argv(keys, args)) as Promise<Reply>,
+      call: (keys, args) => invoke(redis, this.method, this.argv(keys, args)) as Promise<Reply>,
       queue: (pipeline, keys, args) => {
-        invoke(pipeline, this.command, this.argv(keys, args));
+        invoke(pipeline, this.method, this.argv(keys, args));
       },
     };
   }

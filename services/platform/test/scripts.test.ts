@@ -23,6 +23,11 @@ class FakeHost implements ScriptHost {
       this.calls.push(argv);
       return Promise.resolve(argv.length);
     });
+    // ioredis also defines `<name>Buffer`, whose replies keep bulk strings as Buffers.
+    Reflect.set(this, `${name}Buffer`, (...argv: ScriptArg[]) => {
+      this.calls.push(['Buffer', ...argv]);
+      return Promise.resolve(argv.length);
+    });
   }
 }
 
@@ -68,6 +73,17 @@ describe('LuaScript', () => {
     expect(host.calls).toEqual([
       ['k1', 'k2', 1, 'a'],
       [3, 'k1', 'k2', 'k3', 'x'],
+    ]);
+  });
+
+  it('sends through the Buffer variant when made with buffers: true, Buffer arguments as they are', async () => {
+    const host = new FakeHost();
+    const blob = Buffer.from([0xff, 0x00]);
+    await new LuaScript<string[], ScriptArg[], number>(file('binary-variable.lua')).on(host).call(['k'], [blob]);
+    await new LuaScript<string[], ScriptArg[], number>(file('binary_reply-variable.lua'), { buffers: true }).on(host).call(['k'], [blob]);
+    expect(host.calls).toEqual([
+      [1, 'k', blob],
+      ['Buffer', 1, 'k', blob],
     ]);
   });
 
