@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   accrualStatus,
@@ -140,5 +141,28 @@ contracts:
     expect(contractAt(cfg.contracts, 'prov-n', Date.parse('2027-01-01T06:00:00Z'))).toBeNull();
     expect(contractAt(cfg.contracts, 'prov-c', Date.parse('2026-11-09T22:59:59Z'))).toBeNull();
     expect(contractAt(cfg.contracts, 'prov-c', Date.parse('2026-11-09T23:00:00Z'))?.id).toBe('c-mid');
+  });
+});
+
+describe('localDateOf from remembered day bounds', () => {
+  // Zones with DST at 02:00, at midnight (Havana), by 30 minutes (Lord Howe), a skipped day (Apia, 2011) and an odd offset.
+  const zones = ['Europe/Berlin', 'America/Havana', 'Australia/Lord_Howe', 'Pacific/Apia', 'Asia/Kathmandu', 'UTC'];
+  const intl = (ms: number, timeZone: string): string =>
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+
+  it('gives Intl’s local date for instants in any order, near day edges and DST switches included', () => {
+    const from = Date.parse('2011-12-25T00:00:00Z');
+    const to = Date.parse('2027-12-31T00:00:00Z');
+    const instant = fc.oneof(
+      fc.integer({ min: from, max: to }),
+      // a few ms around some day's local midnight
+      fc.tuple(fc.integer({ min: 0, max: 5_800 }), fc.constantFrom(...zones), fc.integer({ min: -2, max: 2 })).map(([d, z, e]) => startOfLocalDay(addDays('2011-12-25', d), z) + e),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instant, fc.constantFrom(...zones)), { minLength: 1, maxLength: 60 }), (asks) => {
+        for (const [ms, zone] of asks) expect(localDateOf(ms, zone)).toBe(intl(ms, zone));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
