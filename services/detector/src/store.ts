@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LuaScript, deleteKeys, execPipeline, scanKeys, type ScriptCommand } from '@cxg/platform';
+import { LuaScript, deleteKeys, execPipeline, scanKeys, type ScriptArg, type ScriptCommand } from '@cxg/platform';
 import type { DetectorStore, MarkerQuery, Markers, MarkerWrite } from './detector.ts';
 import { DetectorKeys } from './keys.ts';
 import { markerField } from './marker-codec.ts';
@@ -13,18 +13,19 @@ export interface StoreOptions {
   keys?: DetectorKeys;
 }
 
+/** Per customer: its field values, its timeline (or false), its legacy timeline's members (detector_read-variable.lua). */
+type ReadReply = Array<Array<Buffer | null> | Buffer | null | Buffer[]>;
+const readScript = new LuaScript<string[], ScriptArg[], ReadReply>(new URL('./lua/detector_read-variable.lua', import.meta.url), { buffers: true });
+const writeScript = new LuaScript<string[], ScriptArg[], number>(new URL('./lua/detector_write-variable.lua', import.meta.url));
+
 /**
  * The detector's Redis state: duplicate markers (a hash per customer) and per-customer timelines
  * (one string per customer, entry-codec.ts), named by `DetectorKeys`. A batch costs one script
  * call to read and one to write, whatever its size.
  */
-type Args = Array<Buffer | string | number>;
-const readScript = new LuaScript<string[], Args, Array<Array<Buffer | null> | Buffer | null | Buffer[]>>(new URL('./lua/detector_read-variable.lua', import.meta.url), { buffers: true });
-const writeScript = new LuaScript<string[], Args, number>(new URL('./lua/detector_write-variable.lua', import.meta.url));
-
 export class RedisDetectorStore implements DetectorStore {
   private readonly keys: DetectorKeys;
-  private readonly scripts: { read: ScriptCommand<string[], Args, Array<Array<Buffer | null> | Buffer | null | Buffer[]>>; write: ScriptCommand<string[], Args, number> };
+  private readonly scripts: { read: ScriptCommand<string[], ScriptArg[], ReadReply>; write: ScriptCommand<string[], ScriptArg[], number> };
 
   constructor(
     private readonly redis: Redis,
@@ -58,7 +59,7 @@ export class RedisDetectorStore implements DetectorStore {
     }
     if (asked.size === 0) return { markers: [], timelines: new Map() };
     const keys: string[] = [];
-    const args: Array<Buffer | string | number> = [];
+    const args: ScriptArg[] = [];
     for (const [customer, { fields, load }] of asked) {
       keys.push(...this.customerKeys(customer));
       args.push(fields.length, load ? '1' : '0', ...fields);
@@ -100,7 +101,7 @@ export class RedisDetectorStore implements DetectorStore {
     }
     for (const customer of timelines.keys()) fieldsOf(customer);
     const keys: string[] = [];
-    const args: Array<Buffer | string | number> = [this.opts.dedupeTtlMs, this.opts.timelineTtlMs];
+    const args: ScriptArg[] = [this.opts.dedupeTtlMs, this.opts.timelineTtlMs];
     for (const [customer, fields] of byCustomer) {
       keys.push(...this.customerKeys(customer));
       args.push(fields.length, ...fields);
