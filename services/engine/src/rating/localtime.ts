@@ -86,7 +86,7 @@ export function localDateOf(utcMs: number, timeZone: string): string {
   if (spans === undefined) recentDays.set(timeZone, (spans = []));
   for (const s of spans) if (utcMs >= s.start && utcMs < s.end) return s.date;
   const date = intlDateOf(utcMs, timeZone);
-  spans.unshift({ date, start: startOfLocalDay(date, timeZone), end: startOfLocalDay(addDays(date, 1), timeZone) });
+  spans.unshift({ date, ...localDayBounds(date, timeZone) });
   if (spans.length > RECENT_DAYS) spans.pop();
   return date;
 }
