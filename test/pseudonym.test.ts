@@ -125,15 +125,15 @@ describe('pseudonymised customer ids on Kafka', () => {
       expect([...byId.values()].map(fields).sort((a, b) => byEvent(a).localeCompare(byEvent(b)))).toEqual([...keyed].sort((a, b) => byEvent(a).localeCompare(byEvent(b))));
       expect(streamed.filter(({ key, s }) => raw.test(key ?? '') || raw.test(JSON.stringify(s)))).toEqual([]);
 
-      // Redis: the detector's keys of the run (timelines, duplicate markers) and their contents.
+      // Redis: the detector's keys of the run (one state string per customer: duplicate markers and timeline) and their contents.
       const client = redis.client();
       try {
         const dump = await redisDump(client);
         expect(dump.some((t) => t.includes(`${run}-`)), 'the run reached the private Redis').toBe(true);
-        // the timelines are keyed by pseudonym: cx:tl:{p3_…}:v2
-        const timelines = dump.filter((t) => /^cx:tl:\{p3_[A-Za-z0-9_-]{22}\}:v2$/.test(t));
+        // the states are keyed by pseudonym: cx:tl:{p3_…}:v3
+        const timelines = dump.filter((t) => /^cx:tl:\{p3_[A-Za-z0-9_-]{22}\}:v3$/.test(t));
         expect(timelines.length).toBeGreaterThan(0);
-        expect(timelines).toContain(`cx:tl:{${keyed[0]!.customer_id!}}:v2`);
+        expect(timelines).toContain(`cx:tl:{${keyed[0]!.customer_id!}}:v3`);
         expect(dump.filter((t) => raw.test(t))).toEqual([]);
       } finally {
         client.disconnect();

@@ -49,7 +49,7 @@ describe('bench targets', () => {
     scale: 'small',
     stream: { customers: 1, days: 1, seed: 1, records: 1, perTopic: {}, signals: 0 },
     stages: [stage('ceiling:detector', 40_000), stage('detector', detector), stage('naive:detector', 2_000), stage('detectorx2', detector * 1.7)],
-    redis: { detector: { customersSampled: 1, timelineBytes: bytes, markerBytes: 0, bytesPerCustomer: bytes }, kpi: { keys: 0, bytes: 0, providerDays: 1, bytesPerProviderDay: 0 } },
+    redis: { detector: { customersSampled: 1, stateBytes: bytes, bytesPerCustomer: bytes }, kpi: { keys: 0, bytes: 0, providerDays: 1, bytesPerProviderDay: 0 } },
     checks: [],
   });
 

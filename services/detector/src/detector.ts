@@ -13,14 +13,11 @@ import {
   type DetectionSettings,
   type InputTopic,
   type JourneySignal,
-  type PriorRef,
   type Released,
-  type TimelineEntry,
   type WebJourneyEvent,
 } from '@cxg/engine';
 import type { BatchContext, BatchHandler, Consumed, TopicPartition, TopicPartitionOffset } from '@cxg/platform';
-import { decodeTimeline, encodeTimeline } from './entry-codec.ts';
-import type { MarkedKind } from './marker-codec.ts';
+import { CustomerState } from './customer-state.ts';
 import type { DetectorMetrics } from './metrics.ts';
 
 type DetectorEvent = ContactEvent | WebJourneyEvent;
@@ -32,42 +29,18 @@ interface Item {
   offset: string;
 }
 
-/** A customer's timeline as cached while it has buffered events; contacts remember the prior they found. */
-interface CachedTimeline {
-  entries: readonly TimelineEntry[];
-  priors: Map<string, PriorRef | null>;
+/** A customer's state as cached while it has buffered events. */
+interface Cached {
+  state: CustomerState;
   buffered: number;
-}
-
-/** The ids of one record the store is asked about. */
-export interface MarkerQuery {
-  customer: string;
-  kind: MarkedKind;
-  eventId: string;
-  /** A contact's contact_id; null for a journey. */
-  contactId: string | null;
-}
-
-/** What the store remembers of one record's ids: where its event_id was accepted, whether its contact_id is another's. */
-export interface Markers {
-  /** `<partition>:<offset>` of the accepted delivery with this event_id, or null. */
-  acceptedAt: string | null;
-  /** Its contact_id was accepted under another event_id. */
-  contactIdTaken: boolean;
-}
-
-/** An accepted record, for the store to remember its ids (marker-codec.ts). */
-export interface MarkerWrite extends MarkerQuery {
-  /** `<partition>:<offset>` it was accepted at. */
-  position: string;
 }
 
 /** What the handler needs of its state (the worker's is `RedisDetectorStore`): a batch reads once and writes once. */
 export interface DetectorStore {
-  /** Markers for each query, in order, and the stored timeline (`encodeTimeline`, null: none) of each customer asked. */
-  read(queries: readonly MarkerQuery[], customers: readonly string[]): Promise<{ markers: Markers[]; timelines: Map<string, Buffer | null> }>;
-  /** Adds the markers and replaces each given customer's whole timeline (null: an empty one, which goes away). */
-  write(markers: readonly MarkerWrite[], timelines: ReadonlyMap<string, Buffer | null>): Promise<void>;
+  /** The stored state of each customer, an empty one where none is stored. */
+  load(customers: readonly string[]): Promise<Map<string, CustomerState>>;
+  /** Replaces each given customer's whole state (an empty one goes away). */
+  save(states: ReadonlyMap<string, CustomerState>): Promise<void>;
 }
 
 export interface DetectorDeps {
@@ -88,6 +61,9 @@ export const DETECTOR_TOPICS = [TOPICS.contacts, TOPICS.web] as const;
  * in a per-partition reorder buffer, detect over released events in order, then write Redis, emit
  * signals, and let the runner commit no further than the smallest buffered offset.
  *
+ * Each customer's state (customer-state.ts) is read before its first record in a batch and held
+ * while it has buffered events, so a batch reads only customers it does not hold yet.
+ *
  * Exactly-once effect: duplicate markers remember the position (`partition:offset`) that was
  * accepted, so a re-read after a crash is told apart from a real duplicate and processed again;
  * a contact's timeline entry stores the prior it found, so a re-processed contact re-emits the very
@@ -95,7 +71,7 @@ export const DETECTOR_TOPICS = [TOPICS.contacts, TOPICS.web] as const;
  */
 export class DetectorHandler implements BatchHandler {
   private readonly buffers = new Map<number, ReorderBuffer<Item>>();
-  private readonly cache = new Map<string, CachedTimeline>();
+  private readonly cache = new Map<string, Cached>();
   /** Next offset after the last record received, per `topic:partition`. */
   private readonly received = new Map<string, string>();
   /** Per partition being rebuilt: records before these offsets rebuild Redis and emit nothing. */
@@ -142,29 +118,29 @@ export class DetectorHandler implements BatchHandler {
     const topic = ctx.topic as InputTopic;
     const judged = records.map((r) => ({ r, v: validateEvent(topic, r.value, now) }));
 
-    const queries: MarkerQuery[] = [];
-    const queryOf = new Map<Consumed, number>();
+    const customerOf = (event: DetectorEvent | undefined) => event?.customer_id ?? null;
     const toLoad = new Set<string>();
-    for (const { r, v } of judged) {
-      const event = (v.ok ? v.event : v.event) as DetectorEvent | undefined;
-      const customer = event?.customer_id;
-      if (event === undefined || customer == null) continue;
-      queryOf.set(r, queries.length);
-      queries.push({ customer, kind: 'contact_id' in event ? 'contact' : 'journey', eventId: event.event_id, contactId: 'contact_id' in event ? event.contact_id : null });
-      if (v.ok && !this.cache.has(customer)) toLoad.add(customer);
+    for (const { v } of judged) {
+      const customer = customerOf(v.event as DetectorEvent | undefined);
+      if (customer !== null && !this.cache.has(customer)) toLoad.add(customer);
     }
-    const { markers, timelines } = await store.read(queries, [...toLoad]);
+    const loaded = await store.load([...toLoad]);
+    const stateOf = (customer: string) => this.cache.get(customer)?.state ?? loaded.get(customer)!;
 
     const position = (r: Consumed) => `${r.partition}:${r.offset}`;
     const verdicts = judgeBatch(
       judged.map(({ r, v }) => {
-        const q = queryOf.get(r);
-        const m = q === undefined ? undefined : markers[q];
+        const event = v.event as DetectorEvent | undefined;
+        const customer = customerOf(event);
+        if (customer === null) return { topic, validation: v, stored: undefined };
+        const state = stateOf(customer);
+        const acceptedAt = state.acceptedAt('contact_id' in event! ? 'contact' : 'journey', event!.event_id);
         // A marker at this very position is this delivery's own, from before a crash: not a duplicate.
-        return { topic, validation: v, stored: m && { accepted: m.acceptedAt != null && m.acceptedAt !== position(r), contactIdTaken: m.contactIdTaken } };
+        const accepted = acceptedAt !== null && acceptedAt !== position(r);
+        return { topic, validation: v, stored: { accepted, contactIdTaken: 'contact_id' in event! && state.contactIdTaken(event.contact_id, event.event_id) } };
       }),
     );
-    const markerWrites: MarkerWrite[] = [];
+    const dirty = new Set<string>();
     const released: Released<Item>[] = [];
     const buffer = this.buffer(ctx.partition);
     for (const [i, { r }] of judged.entries()) {
@@ -178,18 +154,13 @@ export class DetectorHandler implements BatchHandler {
       const event = verdict.event as DetectorEvent;
       if (event.customer_id === null) continue; // anonymous journeys never link: no detector effect
       const customer = event.customer_id;
-      markerWrites.push({
-        customer,
-        kind: 'contact_id' in event ? 'contact' : 'journey',
-        eventId: event.event_id,
-        contactId: 'contact_id' in event ? event.contact_id : null,
-        position: position(r),
-      });
-      this.retain(customer, timelines.get(customer));
+      const state = this.retain(customer, loaded.get(customer));
+      state.accept('contact_id' in event ? 'contact' : 'journey', event.event_id, 'contact_id' in event ? event.contact_id : null, { partition: r.partition, offset: Number(r.offset) });
+      dirty.add(customer);
       released.push(...buffer.push({ event, customer, topic, offset: r.offset }));
     }
     this.received.set(`${topic}:${ctx.partition}`, ctx.nextOffset);
-    await this.apply(ctx.partition, released, markerWrites);
+    await this.apply(ctx.partition, released, dirty);
     return this.safeOffsets(ctx.partition);
   }
 
@@ -199,31 +170,32 @@ export class DetectorHandler implements BatchHandler {
     for (const [partition, buffer] of this.buffers) {
       const released = buffer.setIdle(idle.filter((tp) => tp.partition === partition).map((tp) => tp.topic));
       if (released.length === 0) continue;
-      await this.apply(partition, released, []);
+      await this.apply(partition, released, new Set());
       commits.push(...this.safeOffsets(partition));
     }
     return commits;
   }
 
-  private retain(customer: string, loaded: Buffer | null | undefined): void {
+  /** The cached state of a customer with an accepted record, from `loaded` when not cached yet. */
+  private retain(customer: string, loaded: CustomerState | undefined): CustomerState {
     let cached = this.cache.get(customer);
-    if (!cached) {
-      const { entries, priors } = decodeTimeline(customer, loaded ?? null);
-      cached = { entries, priors, buffered: 0 };
-      this.cache.set(customer, cached);
-    }
+    if (!cached) this.cache.set(customer, (cached = { state: loaded!, buffered: 0 }));
     cached.buffered++;
+    return cached.state;
   }
 
-  /** Detects over released events (in order), writes Redis and emits the signals (but those of replayed contacts). */
-  private async apply(partition: number, released: Released<Item>[], markerWrites: MarkerWrite[]): Promise<void> {
+  /**
+   * Detects over released events (in order), writes the state of every customer it changed or that
+   * has new markers (`dirty`) and emits the signals (but those of replayed contacts).
+   */
+  private async apply(partition: number, released: Released<Item>[], dirty: Set<string>): Promise<void> {
     const { metrics, settings, maxTimelineEntries } = this.deps;
     const now = this.deps.now();
     const signals: JourneySignal[] = [];
     const fresh: DetectorEvent[] = [];
     const replayed = new Set<string>();
     for (const { item, late } of released) {
-      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.priors.get(item.event.event_id) : undefined;
+      const stored = 'contact_id' in item.event ? this.cache.get(item.customer)!.state.priors.get(item.event.event_id) : undefined;
       if (this.replayed(partition, item.topic, item.offset)) {
         // Into the timeline again (unless an earlier pass of this rebuild put it there); no signal.
         if (stored === undefined) fresh.push(item.event);
@@ -237,7 +209,7 @@ export class DetectorHandler implements BatchHandler {
       else if (stored !== null) signals.push(signalFor(item.event as ContactEvent, stored));
     }
     const customers = new Set(released.map((r) => r.item.customer));
-    const timelines = new InMemoryTimelineStore([...customers].map((c) => [c, this.cache.get(c)!.entries]));
+    const timelines = new InMemoryTimelineStore([...customers].map((c) => [c, this.cache.get(c)!.state.entries]));
     const detected = detectInOrder(fresh, timelines, {
       settings,
       maxTimelineEntries,
@@ -247,22 +219,19 @@ export class DetectorHandler implements BatchHandler {
     for (const e of fresh) {
       if ('contact_id' in e && e.answered_at !== null) {
         const signal = byContact.get(e.event_id);
-        this.cache.get(e.customer_id)!.priors.set(e.event_id, signal === undefined ? null : priorOf(signal));
+        this.cache.get(e.customer_id)!.state.priors.set(e.event_id, signal === undefined ? null : priorOf(signal));
       }
     }
     signals.push(...detected.filter((s) => !replayed.has(s.contact_event_id)));
 
-    const writes = new Map<string, Buffer | null>();
     for (const [customer, entries] of timelines.takeChanged()) {
-      const cached = this.cache.get(customer)!;
-      cached.entries = entries;
-      const live = new Set(entries.map((e) => e.event_id));
-      for (const id of cached.priors.keys()) if (!live.has(id)) cached.priors.delete(id);
-      writes.set(customer, entries.length === 0 ? null : encodeTimeline(entries, cached.priors));
+      this.cache.get(customer)!.state.setEntries(entries);
+      dirty.add(customer);
     }
+    const writes = new Map([...dirty].map((c) => [c, this.cache.get(c)!.state]));
     // Both before the commit, in either order: a re-read after either fails finds the markers of its
     // own position and the priors it stored, or the state before it, and emits the same signals.
-    await Promise.all([this.deps.store.write(markerWrites, writes), this.deps.emit(signals)]);
+    await Promise.all([this.deps.store.save(writes), this.deps.emit(signals)]);
     for (const s of signals) metrics.signals.inc({ kind: s.kind });
     for (const { item } of released) {
       const cached = this.cache.get(item.customer)!;

@@ -1,6 +1,6 @@
 /**
- * How a customer's timeline is stored in Redis. Redis holds every entry a future contact could
- * still choose, for every active customer, so a timeline is one binary string: a format byte, then
+ * How versions before the one-string state (state-codec.ts) stored a customer's timeline, read by
+ * legacy-state.ts while a customer has no state yet. It was one binary string: a format byte, then
  * the entries as Avro binary (avsc; zigzag varints and length-prefixed strings, no field names),
  * with no customer id (the key holds it), start times delta-coded from the entry before, the
  * duration instead of a second timestamp, and a contact's prior as the index of the entry it
@@ -12,8 +12,7 @@
  *   }
  *   FullPrior { journey: boolean, event_id, id, provider_id: null | string, gap (contact start − prior end) }
  *
- * A contact stores the prior it found, from which `signalFor` rebuilds its signal exactly. The
- * timeline is read and replaced whole. Timelines of earlier versions are JSON and still read: an
+ * Timelines of the versions before that are JSON: an
  * array of positional entries
  *   contact: ["c", event_id, contact_id, provider_id, channel, family, started_at, ended_at − started_at, prior]
  *   journey: ["j", event_id, session_id, family, started_at, ended_at − started_at]
@@ -92,35 +91,6 @@ interface FullPrior {
 type Wrapped =
   | { Contact: { event_id: string; id: string; provider_id: string; channel: string; family: string; start: number; duration: number; prior: null | { int: number } | { FullPrior: FullPrior } } }
   | { Journey: { event_id: string; id: string; family: string; start: number; duration: number } };
-
-const entryKey = (kind: TimelineEntry['kind'] | PriorRef['kind'], eventId: string) => `${kind}\u0000${eventId}`;
-
-/** The stored form of a customer's timeline: its entries, each contact with the prior it found (null or absent: none). */
-export function encodeTimeline(entries: readonly TimelineEntry[], priors: ReadonlyMap<string, PriorRef | null>): Buffer {
-  const index = new Map(entries.map((e, i) => [entryKey(e.kind, e.event_id), i]));
-  let previousStart = 0;
-  const wrapped = entries.map((e): Wrapped => {
-    const start = e.started_at - previousStart;
-    previousStart = e.started_at;
-    const duration = e.ended_at - e.started_at;
-    if (e.kind === 'journey') return { Journey: { event_id: e.event_id, id: e.id, family: e.family, start, duration } };
-    const p = priors.get(e.event_id);
-    let prior: null | { int: number } | { FullPrior: FullPrior } = null;
-    if (p) {
-      const at = index.get(entryKey(p.kind, p.event_id));
-      const same = at !== undefined && entries[at]!.id === p.id && entries[at]!.provider_id === p.provider_id && entries[at]!.ended_at === p.ended_at;
-      prior = same
-        ? { int: at }
-        : { FullPrior: { journey: p.kind === 'journey', event_id: p.event_id, id: p.id, provider_id: p.provider_id === null ? null : { string: p.provider_id }, gap: e.started_at - p.ended_at } };
-    }
-    return { Contact: { event_id: e.event_id, id: e.id, provider_id: e.provider_id!, channel: e.channel!, family: e.family, start, duration, prior } };
-  });
-  const body = timelineType.toBuffer(wrapped);
-  const out = Buffer.allocUnsafe(body.length + 1);
-  out[0] = FORMAT_AVRO;
-  body.copy(out, 1);
-  return out;
-}
 
 function decodeAvro(customer: string, stored: Buffer): { entries: TimelineEntry[]; priors: Map<string, PriorRef | null> } {
   const wrapped = timelineType.fromBuffer(stored.subarray(1)) as Wrapped[];

@@ -4,5 +4,5 @@ export * from './store.ts';
 export * from './metrics.ts';
 export * from './main.ts';
 export * from './markers.ts';
-export * from './entry-codec.ts';
-export * from './marker-codec.ts';
+export * from './customer-state.ts';
+export * from './state-codec.ts';

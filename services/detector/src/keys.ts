@@ -2,7 +2,8 @@
  * Redis key layout of the detector. Every key of one customer carries the customer as its hash tag
  * `{<customer>}`. A batch's scripts (lua/) touch many customers at once, so the detector runs
  * against one Redis, not a Cluster (docs/decisions.md).
- * The default prefix gives the keys their names `cx:ev:{c}` and `cx:tl:{c}:v2`.
+ * With the default prefix a customer's state is `cx:tl:{c}:v3`: under `cx:tl:`, where the timeline
+ * was, so Redis ACLs written for earlier versions (`~cx:ev:* ~cx:tl:* ~cx:epoch:*`) still cover it.
  */
 import { WORKER_DEFAULTS } from '@cxg/platform';
 
@@ -11,17 +12,17 @@ export const DEFAULT_DETECTOR_KEY_PREFIX: string = WORKER_DEFAULTS.detector.keyP
 export class DetectorKeys {
   constructor(readonly prefix: string = DEFAULT_DETECTOR_KEY_PREFIX) {}
 
-  /** Hash of a customer's duplicate markers (fields: marker-codec.ts). */
-  markers(customer: string): string {
-    return `${this.prefix}ev:{${customer}}`;
+  /** A customer's whole state, duplicate markers and timeline: one string (state-codec.ts). */
+  state(customer: string): string {
+    return `${this.prefix}tl:{${customer}}:v3`;
   }
 
-  /** SCAN glob of every customer's marker hash. */
-  markersPattern(): string {
-    return `${this.prefix}ev:{*}`;
+  /** SCAN glob of every customer's state. */
+  statePattern(): string {
+    return `${this.prefix}tl:{*}:v3`;
   }
 
-  /** The customer of a `markers` or `timeline` key. */
+  /** The customer of any of a customer's keys. */
   customerOf(key: string): string {
     return key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
   }
@@ -31,16 +32,15 @@ export class DetectorKeys {
     return `${this.prefix}epoch:{p${partition}}`;
   }
 
-  /** A customer's timeline: one string, the entries packed by `encodeTimeline` (entry-codec.ts). */
-  timeline(customer: string): string {
-    return `${this.prefix}tl:{${customer}}:v2`;
-  }
-
   /**
-   * Where versions before the packed form kept the timeline: a sorted set of entries by ended_at.
-   * Still read while the new key is missing, deleted when the timeline is written again.
+   * Where earlier versions kept a customer's state (legacy-state.ts), still read while its state
+   * key is missing and deleted when that is written: the duplicate marker hash, the timeline
+   * string, and before that the timeline as a sorted set.
    */
-  legacyTimeline(customer: string): string {
-    return `${this.prefix}tl:{${customer}}`;
-  }
+  readonly legacy = {
+    markers: (customer: string): string => `${this.prefix}ev:{${customer}}`,
+    markersPattern: (): string => `${this.prefix}ev:{*}`,
+    timeline: (customer: string): string => `${this.prefix}tl:{${customer}}:v2`,
+    sortedSet: (customer: string): string => `${this.prefix}tl:{${customer}}`,
+  };
 }

@@ -41,7 +41,7 @@ export function startDetector(opts: DetectorOptions = {}): Promise<RunningWorker
       const longestWindow = Math.max(settings.repeatWindowMs, settings.switchWindowMs);
       const keys = new DetectorKeys(opts.keyPrefix ?? all.detector.keyPrefix);
       const timelineTtlMs = longestWindow + settings.allowedLatenessMs + MAX_SPAN_MS;
-      const store = new RedisDetectorStore(connection, { keys, dedupeTtlMs: opts.dedupeTtlMs ?? all.dedupeTtlMs, timelineTtlMs });
+      const store = new RedisDetectorStore(connection, { keys, stateTtlMs: Math.max(opts.dedupeTtlMs ?? all.dedupeTtlMs, timelineTtlMs) });
       const handler = new DetectorHandler({
         store,
         emit: (signals: readonly JourneySignal[]) =>

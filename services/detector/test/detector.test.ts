@@ -12,4 +12,4 @@ afterAll(() => redis.disconnect());
 // The handler's clock is the store's (see redisNowMs); the history lies in the past of any such clock.
 const NOW = await redisNowMs(redis);
 
-describeBatchLogic('detector batch logic on real Redis', () => new RedisDetectorStore(redis, { dedupeTtlMs: 3_600_000, timelineTtlMs: 3_600_000 }), NOW);
+describeBatchLogic('detector batch logic on real Redis', () => new RedisDetectorStore(redis, { stateTtlMs: 3_600_000 }), NOW);

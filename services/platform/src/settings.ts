@@ -27,7 +27,7 @@ export interface WorkerSettings {
     metricsPort: number;
     /** Beyond the allowed lateness: how long a partition sits at its log end before the reorder buffer stops waiting for it. */
     idleGraceMs: number;
-    /** Prefix of the detector's Redis keys (`<prefix>ev:{c}`, `<prefix>tl:{c}:v2`). */
+    /** Prefix of the detector's Redis keys (`<prefix>tl:{c}:v3`, `<prefix>epoch:{p<n>}`). */
     keyPrefix: string;
   };
   kpi: {

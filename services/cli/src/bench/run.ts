@@ -21,7 +21,7 @@ import {
   type OutRecord,
   type TopicPartitionOffset,
 } from '@cxg/platform';
-import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore, encodeTimeline } from '@cxg/detector';
+import { DETECTOR_TOPICS, DetectorKeys, RedisDetectorStore } from '@cxg/detector';
 import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { KpiKeys } from '@cxg/kpi';
 import { closeLedger, insertFacts, openLedger, writeLines, type LedgerLine } from '@cxg/ledger';
@@ -74,7 +74,8 @@ export interface BenchReport {
   stages: Stage[];
   /** Absent when `--only` left the part out. */
   redis?: {
-    detector: { customersSampled: number; timelineBytes: number; markerBytes: number; bytesPerCustomer: number };
+    /** Per customer: MEMORY USAGE of its state string, and the encoded state's own length (the rest is Redis's per key). */
+    detector: { customersSampled: number; stateBytes: number; bytesPerCustomer: number };
     kpi: { keys: number; bytes: number; providerDays: number; bytesPerProviderDay: number };
   };
   /** Absent when `--only` left it out. */
@@ -416,11 +417,9 @@ function checkCounts(kind: 'kpi' | 'accruals', a: BenchStream, metrics: string, 
   check(`${kind} accepted counts equal cxg replay`, !diffs.includes('≠'), diffs.filter((d) => d !== '≠').join(', '));
 }
 
-const EMPTY_TIMELINE = encodeTimeline([], new Map());
-
 /** The naive detector: the worker's own store, one awaited read and one awaited write per record. */
 async function naiveDetector(kafka: Kafka, serde: Serde, redis: ReturnType<typeof createRedis>, id: string, a: BenchStream): Promise<Stage> {
-  const store = new RedisDetectorStore(redis, { keys: new DetectorKeys(`${id}:naive:`), dedupeTtlMs: 3_600_000, timelineTtlMs: 3_600_000 });
+  const store = new RedisDetectorStore(redis, { keys: new DetectorKeys(`${id}:naive:`), stateTtlMs: 3_600_000 });
   const r = await readSpan(
     kafka,
     serde,
@@ -430,9 +429,9 @@ async function naiveDetector(kafka: Kafka, serde: Serde, redis: ReturnType<typeo
     async (topic, value, partition, offset) => {
       const e = value as { customer_id: string | null; event_id: string; contact_id?: string };
       if (e.customer_id === null) return;
-      const q = { customer: e.customer_id, kind: topic === TOPICS.contacts ? ('contact' as const) : ('journey' as const), eventId: e.event_id, contactId: e.contact_id ?? null };
-      const { timelines } = await store.read([q], [e.customer_id]);
-      await store.write([{ ...q, position: `${partition}:${offset}` }], new Map([[e.customer_id, timelines.get(e.customer_id) ?? EMPTY_TIMELINE]]));
+      const states = await store.load([e.customer_id]);
+      states.get(e.customer_id)!.accept(topic === TOPICS.contacts ? 'contact' : 'journey', e.event_id, e.contact_id ?? null, { partition, offset: Number(offset) });
+      await store.save(states);
     },
     NAIVE_SECONDS,
   );
@@ -500,15 +499,16 @@ async function lineWrites(client: Awaited<ReturnType<typeof openLedger>>, n: num
   return stageOf('clickhouse:lines', 'ClickHouse embedded: ledger rows written, 5 000 per insert', n, elapsed(t0));
 }
 
-/** MEMORY USAGE of the detector's state per customer that has any (markers and timeline), over up to 2 000 customers. */
+/** MEMORY USAGE of the detector's state string per customer (duplicate markers and timeline), over up to 2 000 customers. */
 async function detectorBytes(redis: ReturnType<typeof createRedis>, keys: DetectorKeys): Promise<NonNullable<BenchReport['redis']>['detector']> {
-  const customers = (await scanKeys(redis, keys.markersPattern())).slice(0, 2000).map((k) => keys.customerOf(k));
-  const markers = await memoryUsage(redis, customers.map((c) => keys.markers(c)));
-  const timelines = await memoryUsage(redis, customers.map((c) => keys.timeline(c)));
-  const n = Math.max(1, customers.length);
-  const m = markers.reduce((x, y) => x + y, 0) / n;
-  const t = timelines.reduce((x, y) => x + y, 0) / n;
-  return { customersSampled: customers.length, timelineBytes: Math.round(t), markerBytes: Math.round(m), bytesPerCustomer: Math.round(m + t) };
+  const stateKeys = (await scanKeys(redis, keys.statePattern())).slice(0, 2000);
+  const usage = await memoryUsage(redis, stateKeys);
+  const p = redis.pipeline();
+  for (const k of stateKeys) p.strlen(k);
+  const lengths = ((await p.exec()) ?? []).map(([, v]) => Number(v ?? 0));
+  const n = Math.max(1, stateKeys.length);
+  const mean = (xs: number[]) => Math.round(xs.reduce((x, y) => x + y, 0) / n);
+  return { customersSampled: stateKeys.length, stateBytes: mean(lengths), bytesPerCustomer: mean(usage) };
 }
 
 async function kpiBytes(redis: ReturnType<typeof createRedis>, prefix: string, providerDays: number): Promise<NonNullable<BenchReport['redis']>['kpi']> {

@@ -78,7 +78,7 @@ function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): v
     const d = report.redis.detector;
     const k = report.redis.kpi;
     console.log(
-      `Redis, detector: ${d.bytesPerCustomer} B per active customer (timeline ${d.timelineBytes} B + duplicate markers ${d.markerBytes} B, MEMORY USAGE over ${d.customersSampled} customers)`,
+      `Redis, detector: ${d.bytesPerCustomer} B per active customer (one string of duplicate markers and timeline: ${d.stateBytes} B of state, the rest Redis's own per key; MEMORY USAGE over ${d.customersSampled} customers)`,
     );
     console.log(`Redis, kpi: ${k.bytes} B in ${k.keys} keys = ${k.bytesPerProviderDay} B per provider-day (${k.providerDays} provider-days)`);
   }
