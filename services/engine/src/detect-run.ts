@@ -8,6 +8,7 @@ import {
   DEFAULT_DETECTION,
   DEFAULT_MAX_TIMELINE_ENTRIES,
   addToTimeline,
+  addToTimelineInPlace,
   pruneTimeline,
   selectPrior,
   signalFor,
@@ -84,7 +85,10 @@ export function detectInOrder(events: readonly InputEvent[], store: TimelineStor
       const event = events[k]!;
       const entry = timelineEntryOf(event, settings);
       if (entry === null) continue;
-      grown.set(entry.customer_id, addToTimeline(grown.get(entry.customer_id) ?? store.get(entry.customer_id), entry));
+      const own = grown.get(entry.customer_id);
+      // The first entry of a group copies the stored timeline; later ones of the group extend that copy.
+      if (own === undefined) grown.set(entry.customer_id, addToTimeline(store.get(entry.customer_id), entry));
+      else addToTimelineInPlace(own, entry);
     }
     // Pruning at the group's event time keeps every entry a contact of this group or a later one can
     // choose (see pruneTimeline).

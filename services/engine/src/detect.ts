@@ -239,15 +239,21 @@ export function pruneTimeline(
   const minStart = earliestFutureStart(watermarkMs, settings);
   const contactCutoff = timelineCutoff('contact', watermarkMs, settings);
   const journeyCutoff = timelineCutoff('journey', watermarkMs, settings);
-  // Timelines arrive sorted but for the entry just added: sort only when the order is broken.
-  const sorted: TimelineEntry[] = [];
+  // Timelines arrive sorted but for the entry just added: sort only when the order is broken, and
+  // copy only when an entry goes (most calls keep every entry: this runs once per event).
+  let sorted = entries as TimelineEntry[];
   let inOrder = true;
-  for (const e of entries) {
-    if (e.ended_at < (e.kind === 'contact' ? contactCutoff : journeyCutoff)) continue;
-    if (inOrder && sorted.length > 0 && comparePriors(sorted[sorted.length - 1]!, e) > 0) inOrder = false;
-    sorted.push(e);
+  let last: TimelineEntry | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const expired = e.ended_at < (e.kind === 'contact' ? contactCutoff : journeyCutoff);
+    if (expired && sorted === entries) sorted = entries.slice(0, i);
+    if (expired) continue;
+    if (inOrder && last !== undefined && comparePriors(last, e) > 0) inOrder = false;
+    last = e;
+    if (sorted !== entries) sorted.push(e);
   }
-  if (!inOrder) sorted.sort(comparePriors);
+  if (!inOrder) sorted = (sorted === entries ? [...entries] : sorted).sort(comparePriors);
   // Sorted by ended_at first, so the entries that ended at or before minStart are a prefix; of those
   // only the last of each candidate group stays, and they stay in order ahead of the rest.
   let prefix = 0;
@@ -271,6 +277,13 @@ export function pruneTimeline(
 
 /** Adds an entry, replacing one with the same event_id (a re-read after a crash adds nothing). */
 export function addToTimeline(entries: readonly TimelineEntry[], entry: TimelineEntry): TimelineEntry[] {
-  const again = entries.some((e) => e.event_id === entry.event_id && e.kind === entry.kind);
-  return again ? [...entries.filter((e) => e.event_id !== entry.event_id || e.kind !== entry.kind), entry] : [...entries, entry];
+  return addToTimelineInPlace(entries.slice(), entry);
+}
+
+/** `addToTimeline` on an array the caller owns. */
+export function addToTimelineInPlace(entries: TimelineEntry[], entry: TimelineEntry): TimelineEntry[] {
+  const again = entries.findIndex((e) => e.event_id === entry.event_id && e.kind === entry.kind);
+  if (again >= 0) entries.splice(again, 1);
+  entries.push(entry);
+  return entries;
 }

@@ -130,6 +130,27 @@ const FIELDS: Record<InputTopic, readonly FieldSpec[]> = {
 };
 
 type Failure = { ok: false; reason: RejectReason; message: string };
+
+/** A field's decoding failure; a class, so a decoded value needs no wrapper object (this runs per field of every record). */
+class FieldFailure implements Failure {
+  readonly ok = false;
+  constructor(
+    readonly reason: RejectReason,
+    readonly message: string,
+  ) {}
+}
+
+/** Per topic, once: the names of its fields and its timestamp fields. */
+const FIELD_NAMES: Record<InputTopic, ReadonlySet<string>> = {
+  [TOPICS.contacts]: new Set(CONTACT_FIELDS.map((f) => f.name)),
+  [TOPICS.web]: new Set(WEB_FIELDS.map((f) => f.name)),
+  [TOPICS.customers]: new Set(CUSTOMER_FIELDS.map((f) => f.name)),
+};
+const STAMP_FIELDS: Record<InputTopic, readonly FieldSpec[]> = {
+  [TOPICS.contacts]: CONTACT_FIELDS.filter((f) => f.type === 'timestamp'),
+  [TOPICS.web]: WEB_FIELDS.filter((f) => f.type === 'timestamp'),
+  [TOPICS.customers]: CUSTOMER_FIELDS.filter((f) => f.type === 'timestamp'),
+};
 type Decoded = { ok: true; record: Record<string, unknown> } | Failure;
 
 const INT32_MIN = -(2 ** 31);
@@ -139,45 +160,47 @@ function fail(reason: RejectReason, message: string): Failure {
   return { ok: false, reason, message };
 }
 
-function decodeField(spec: FieldSpec, raw: unknown): { ok: true; value: unknown } | Failure {
+/** The field's decoded value, or a FieldFailure. */
+function decodeField(spec: FieldSpec, raw: unknown): unknown {
   const name = spec.name;
   if (spec.type === 'enum') {
-    if (typeof raw !== 'string') return fail('wrong_type', `${name}: expected an enum symbol string`);
-    if (!spec.symbols.includes(raw)) return fail('unknown_enum', `${name}: unknown symbol, expected one of ${spec.symbols.join(', ')}`);
-    return { ok: true, value: raw };
+    if (typeof raw !== 'string') return new FieldFailure('wrong_type', `${name}: expected an enum symbol string`);
+    if (!spec.symbols.includes(raw)) return new FieldFailure('unknown_enum', `${name}: unknown symbol, expected one of ${spec.symbols.join(', ')}`);
+    return raw;
   }
   if (raw === null) {
-    return spec.nullable ? { ok: true, value: null } : fail('wrong_type', `${name}: null is not allowed`);
+    return spec.nullable ? null : new FieldFailure('wrong_type', `${name}: null is not allowed`);
   }
   switch (spec.type) {
     case 'string':
-      return typeof raw === 'string' ? { ok: true, value: raw } : fail('wrong_type', `${name}: expected a string`);
+      return typeof raw === 'string' ? raw : new FieldFailure('wrong_type', `${name}: expected a string`);
     case 'boolean':
-      return typeof raw === 'boolean' ? { ok: true, value: raw } : fail('wrong_type', `${name}: expected a boolean`);
+      return typeof raw === 'boolean' ? raw : new FieldFailure('wrong_type', `${name}: expected a boolean`);
     case 'int':
       return typeof raw === 'number' && Number.isInteger(raw) && raw >= INT32_MIN && raw <= INT32_MAX
-        ? { ok: true, value: raw }
-        : fail('wrong_type', `${name}: expected an int`);
+        ? raw
+        : new FieldFailure('wrong_type', `${name}: expected an int`);
     case 'long': {
       // A bigint is range-checked exactly, before Number() could round it into range.
       if (typeof raw === 'bigint') {
-        return raw >= -MAX_SAFE_LONG && raw <= MAX_SAFE_LONG
-          ? { ok: true, value: Number(raw) }
-          : fail('wrong_type', `${name}: long beyond ±(2^53 − 1)`);
+        return raw >= -MAX_SAFE_LONG && raw <= MAX_SAFE_LONG ? Number(raw) : new FieldFailure('wrong_type', `${name}: long beyond ±(2^53 − 1)`);
       }
       // -0 is read as 0, as an Avro long carries it (found by test/validate-fuzz.test.ts)
       return typeof raw === 'number' && Number.isSafeInteger(raw)
-        ? { ok: true, value: raw === 0 ? 0 : raw }
-        : fail('wrong_type', `${name}: expected an integer (long) within ±(2^53 − 1)`);
+        ? raw === 0
+          ? 0
+          : raw
+        : new FieldFailure('wrong_type', `${name}: expected an integer (long) within ±(2^53 − 1)`);
     }
     case 'timestamp': {
       const t = parseTimestamp(raw);
-      return t.ok ? { ok: true, value: t.ms } : fail('wrong_type', `${name}: ${t.message}`);
+      return t.ok ? t.ms : new FieldFailure('wrong_type', `${name}: ${t.message}`);
     }
   }
 }
 
-function decode(fields: readonly FieldSpec[], value: unknown): Decoded {
+function decode(topic: InputTopic, value: unknown): Decoded {
+  const fields = FIELDS[topic];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('wrong_type', 'record: expected an object');
   }
@@ -193,11 +216,12 @@ function decode(fields: readonly FieldSpec[], value: unknown): Decoded {
       return fail('missing_field', `${spec.name}: required field is missing`);
     }
     const field = decodeField(spec, raw);
-    if (!field.ok) return field;
-    record[spec.name] = field.value;
+    if (field instanceof FieldFailure) return field;
+    record[spec.name] = field;
   }
+  const names = FIELD_NAMES[topic];
   for (const key of Object.keys(input)) {
-    if (!fields.some((f) => f.name === key) && input[key] !== undefined) {
+    if (!names.has(key) && input[key] !== undefined) {
       return fail('unknown_field', `${JSON.stringify(key.slice(0, 64))}: not a field of this topic's schema`);
     }
   }
@@ -256,8 +280,8 @@ function contactRules(c: ContactEvent): Failure | null {
   return null;
 }
 
-function timestampRules(fields: readonly FieldSpec[], record: Record<string, unknown>, nowMs: number): Failure | null {
-  const stamps = fields.filter((f) => f.type === 'timestamp');
+function timestampRules(topic: InputTopic, record: Record<string, unknown>, nowMs: number): Failure | null {
+  const stamps = STAMP_FIELDS[topic];
   for (const spec of stamps) {
     const v = record[spec.name];
     if (typeof v === 'number' && v < MIN_TIMESTAMP_MS) return fail('timestamp_before_2000', `${spec.name}: before 2000-01-01`);
@@ -294,11 +318,10 @@ export function validateEvent(topic: InputTopic, value: unknown, nowMs: number):
 export function validateEvent(topic: InputTopic, value: unknown, nowMs: number): ValidationResult {
   // hasOwn: a topic string like `constructor` must not reach Object.prototype.
   if (!Object.hasOwn(FIELDS, topic)) return fail('unknown_topic', `${String(topic)} is not an input topic`);
-  const fields = FIELDS[topic];
-  const decoded = decode(fields, value);
+  const decoded = decode(topic, value);
   if (!decoded.ok) return decoded;
   const record = decoded.record;
-  const broken = statelessRules(topic, record) ?? timestampRules(fields, record, nowMs);
+  const broken = statelessRules(topic, record) ?? timestampRules(topic, record, nowMs);
   const event = record as unknown as InputEvent;
   if (broken === null) return { ok: true, event };
   return REASONS_AFTER_DUPLICATE_CONTACT_ID.includes(broken.reason) ? { ...broken, event } : broken;
