@@ -14,6 +14,8 @@ import {
   InMemoryDedupeStore,
   SignalKindValues,
   TOPICS,
+  addDays,
+  datesBetween,
   eventTimeOf,
   judge,
   localDateOf,
@@ -21,6 +23,7 @@ import {
   validateEvent,
   type ContactEvent,
   type ContractsConfig,
+  type CustomerEvent,
   type InputTopic,
   type JourneySignal,
   type LineRangeError,
@@ -32,8 +35,13 @@ import {
   insertSignals,
   lookupStored,
   monthToDate,
+  noteRecord,
   rateDays,
+  ratedContract,
+  readFirstRecords,
+  readRatedStarts,
   readWatermark,
+  saveRatedStarts,
   saveWatermark,
   touchByEvent,
   touchBySignal,
@@ -78,12 +86,18 @@ export class AccrualsHandler implements BatchHandler {
   private dirty = new DirtyDays();
   /** Offsets of stored batches, committed once their days are rated. */
   private readonly pending = new Map<string, TopicPartitionOffset>();
+  /** Per provider, its earliest stored record: where its contracts' ledgers start unless configured. */
+  private firsts = new Map<string, number>();
+  /** Per contract, the ledger start it was last rated from (durable in accrual_state). */
+  private ratedStarts = new Map<string, string>();
 
   constructor(private readonly deps: AccrualsDeps) {}
 
   /** Loads the durable watermark; call before the first batch. */
   async init(): Promise<void> {
     this.watermark = this.seen = await readWatermark(this.deps.client);
+    this.firsts = await readFirstRecords(this.deps.client);
+    this.ratedStarts = await readRatedStarts(this.deps.client);
     if (this.watermark !== null) this.deps.metrics.watermarkSeconds.set(this.watermark / 1000);
   }
 
@@ -170,6 +184,8 @@ export class AccrualsHandler implements BatchHandler {
       const t = eventTimeOf(verdict.event);
       metrics.processingLagSeconds.observe(Math.max(0, (now - t) / 1000));
       if (this.seen === null || t > this.seen) this.seen = t;
+      if (topic === TOPICS.contacts) noteRecord(this.firsts, (verdict.event as ContactEvent).provider_id, t);
+      else if (topic === TOPICS.customers) noteRecord(this.firsts, (verdict.event as CustomerEvent).provider_id, t);
     }
     await insertFacts(client, accepted, this.deps.versions.next());
     for (const a of accepted) touchByEvent(this.dirty, config, topic, a.event, this.seen!);
@@ -190,9 +206,22 @@ export class AccrualsHandler implements BatchHandler {
       metrics.accrualErrors.inc({ contract: err.contract_id, reason: err.reason });
       log.error({ contract: err.contract_id, date: err.date, line_type: err.line_type, channel: err.channel, month: chunk.month, reason: err.reason }, err.message);
     };
-    for (const c of config.contracts) {
+    const moved = new Map<string, string>();
+    for (const contract of config.contracts) {
+      const c = ratedContract(contract, this.firsts);
+      if (c === null) continue; // nothing of its provider yet, and no configured start
       const dates = [...dirty.dates(c.id), ...watermarkDays(c, this.watermark, watermark, latenessMs)];
+      // A start earlier than the one rated (the provider's first record, or an earlier one arrived
+      // late) brings days into the ledger that were never rated; planRating keeps those up to the watermark's day.
+      const before = this.ratedStarts.get(c.id);
+      if (before === undefined || c.valid_from < before) dates.push(...datesBetween(c.valid_from, before === undefined ? c.valid_to : addDays(before, -1)));
+      if (before !== c.valid_from) moved.set(c.id, c.valid_from);
       if (dates.length > 0) days += (await rateDays(client, config, c, dates, watermark, { versions, onLineError })).days;
+    }
+    // Saved after the rating, like the watermark: a crash before re-rates those days again.
+    if (moved.size > 0) {
+      await saveRatedStarts(client, moved, versions.next());
+      for (const [id, start] of moved) this.ratedStarts.set(id, start);
     }
     if (watermark !== this.watermark) {
       await saveWatermark(client, watermark);

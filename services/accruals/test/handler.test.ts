@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, eventTimeOf, replay, detectionSettingsOf, localDateOf, type ContactEvent, type InputEvent, type InputTopic } from '@cxg/engine';
 import { createLogger, type BatchContext, type Consumed } from '@cxg/platform';
-import { VersionClock, rateRange, readLines, readWatermark, rows, type StoredLine } from '@cxg/ledger';
+import { VersionClock, rateRange, readLines, readRatedStarts, readWatermark, rows, type StoredLine } from '@cxg/ledger';
 import { config, contact, customer, journey, tempLedger, utc } from '@cxg/ledger/testing';
 import { AccrualsHandler } from '../src/handler.ts';
 import { createAccrualsMetrics } from '../src/metrics.ts';
@@ -177,5 +177,42 @@ describe('AccrualsHandler', () => {
   it('exports month-to-date cents per contract and line type', async () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/cx_accrual_cents\{contract="h-a",line_type="contact_fee",worker="accruals"\} \d+/);
+  });
+
+  it('a ledger starts at its provider’s first record; an earlier record arriving later moves the start back, and a restart keeps it', async () => {
+    const startCfg = config(`
+timezone: Europe/Berlin
+contracts:
+  - {id: s-z, provider_id: sz, valid_from: 2026-01-01, valid_to: 2026-12-31, transactional: {per_contact_cents: {PHONE: 400}}, per_customer: {monthly_fee_cents: 100, min_active_customers: 10}}
+`);
+    // The same directory (chdb opens one per process); provider sz has no other facts.
+    const own = ledger;
+    {
+      const make = () => new AccrualsHandler({ client: own.client, config: startCfg, metrics: createAccrualsMetrics(), versions: new VersionClock(), log: createLogger('test', 'warn'), now: () => NOW });
+      const h = make();
+      await h.init();
+      const dates = async () => [...new Set((await readLines(own.client, { contractIds: ['s-z'] })).map((l) => l.date))];
+      const send = async (handler: AccrualsHandler, ended: string) => {
+        const { records, ctx } = batchOf(`${TOPICS.contacts}`, [contact({ provider_id: 'sz', ended_at: utc(ended) })], 7);
+        await handler.onBatch(records, ctx);
+        await handler.onTick();
+      };
+      await send(h, '2026-11-10T10:00:00Z');
+      expect(await dates()).toEqual(['2026-11-10']);
+      await send(h, '2026-11-05T10:00:00Z'); // late, behind the watermark
+      expect(await dates()).toEqual(['2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08', '2026-11-09', '2026-11-10']);
+      expect((await readRatedStarts(own.client)).get('s-z')).toBe('2026-11-05');
+      const incremental = strip(await readLines(own.client, { contractIds: ['s-z'] }));
+      await rateRange(own.client, startCfg, startCfg.contracts, '2026-01-01', '2026-12-31', h.watermarkMs!);
+      expect(strip(await readLines(own.client, { contractIds: ['s-z'] }))).toEqual(incremental);
+      // a restarted worker knows where it rated from: a later record re-rates only its own day
+      const versionsOf = async (date: string) => (await readLines(own.client, { contractIds: ['s-z'], from: date, to: date })).map((l) => l.version);
+      const before = await versionsOf('2026-11-06');
+      const again = make();
+      await again.init();
+      await send(again, '2026-11-10T11:00:00Z');
+      expect(await dates()).toEqual(['2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08', '2026-11-09', '2026-11-10']);
+      expect(await versionsOf('2026-11-06')).toEqual(before);
+    }
   });
 });

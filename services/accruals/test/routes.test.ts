@@ -21,7 +21,9 @@ beforeAll(async () => {
   ledger = await tempLedger('routes');
   const events = [...dayA, ...dayB, ...dayC, ...fine];
   await insertFacts(ledger.client, events.map((event, i) => ({ topic: TOPICS.contacts, event, source: `t/0/${i}` })), 1n);
-  await rateRange(ledger.client, cfg, [cfg.contracts[0]!, cfg.contracts[2]!], '2026-05-01', '2026-05-31', WATERMARK);
+  // From May 1st, before the first fact, so the month has days with nothing but zero lines.
+  const fromMay = (c: (typeof cfg.contracts)[number]) => ({ ...c, ledger_start: '2026-05-01' });
+  await rateRange(ledger.client, cfg, [fromMay(cfg.contracts[0]!), fromMay(cfg.contracts[2]!)], '2026-05-01', '2026-05-31', WATERMARK);
   routes = ledgerRoutes({ client: ledger.client, clickhouseUrl: ledger.url, watermarkMs: () => WATERMARK });
 }, 60_000);
 afterAll(async () => ledger?.close());

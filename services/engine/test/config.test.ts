@@ -106,6 +106,7 @@ describe('parseContractsConfig: defaults and exactness', () => {
       valid_from: '2026-01-01',
       valid_to: '2026-01-31',
       timezone: 'Europe/Berlin',
+      ledger_start: null,
       scope: null,
       transactional: null,
       gainshare: null,
@@ -113,6 +114,22 @@ describe('parseContractsConfig: defaults and exactness', () => {
       upsell: null,
       kpi_thresholds: [],
     });
+  });
+
+  it('ledger_start: the contract’s own, else the top-level one, else null; a bad date names its field', () => {
+    const cfg = parseContractsConfig(
+      doc(
+        '\n  - {id: k1, provider_id: p, valid_from: 2026-01-01, valid_to: 2026-12-31, ledger_start: 2026-10-01}' +
+          '\n  - {id: k2, provider_id: q, valid_from: 2026-01-01, valid_to: 2026-12-31}',
+        'ledger_start: 2026-03-01\n',
+      ),
+      FILE,
+    );
+    expect(cfg.contracts.map((c) => c.ledger_start)).toEqual(['2026-10-01', '2026-03-01']);
+    expect(parseContractsConfig(doc('\n  - {id: k1, provider_id: p, valid_from: 2026-01-01, valid_to: 2026-12-31}'), FILE).contracts[0]!.ledger_start).toBeNull();
+    expect(() => parseContractsConfig(doc('\n  - {id: k1, provider_id: p, valid_from: 2026-01-01, valid_to: 2026-12-31, ledger_start: 2026-13-01}'), FILE)).toThrow(
+      /contracts\[0\]\.ledger_start.*must be a date YYYY-MM-DD/s,
+    );
   });
 
   it('fills threshold and block defaults, honours a contract timezone and partial detection', () => {

@@ -4,6 +4,7 @@ export * from './aggregate.ts';
 export * from './ledger.ts';
 export * from './plan.ts';
 export * from './rating.ts';
+export * from './ledger-start.ts';
 export * from './version.ts';
 export * from './monthly.ts';
 export * from './statement.ts';

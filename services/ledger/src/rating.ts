@@ -19,6 +19,7 @@ import {
 import type { ClickHouseClient } from './clickhouse.ts';
 import { loadDayFacts } from './aggregate.ts';
 import { writeLines, type LedgerLine } from './ledger.ts';
+import { readFirstRecords, ratedContract } from './ledger-start.ts';
 import { planRating, type RatingChunk } from './plan.ts';
 import { VersionClock } from './version.ts';
 
@@ -104,7 +105,8 @@ async function runChunks(client: ClickHouseClient, config: ContractsConfig, chun
 
 /**
  * Re-rates `dates` of one contract (any order, repeats allowed): days outside validity or after
- * the watermark's day are skipped; a closed month is rated whole and closed again.
+ * the watermark's day are skipped; a closed month is rated whole and closed again. `contract` is
+ * the one rating sees (`ratedContract`: validity from its ledger start).
  */
 export async function rateDays(
   client: ClickHouseClient,
@@ -121,7 +123,8 @@ export async function rateDays(
  * Re-rates every day from `fromDate` to `toDate` (inclusive local dates, each contract in its own
  * zone) of `contracts` from the facts in ClickHouse, with status by `watermarkMs`. Each day's
  * lines replace its previous ones (same accrual_id, higher version). A closed month touched by
- * the range is rated whole, because its close lines depend on all of its days.
+ * the range is rated whole, because its close lines depend on all of its days. Days before a
+ * contract's ledger start (ledger-start.ts) are not rated.
  */
 export async function rateRange(
   client: ClickHouseClient,
@@ -133,7 +136,10 @@ export async function rateRange(
   opts: RateOptions = {},
 ): Promise<RateSummary> {
   const latenessMs = config.detection.allowed_lateness_ms;
-  const chunks = contracts.flatMap((c) => {
+  const firsts = await readFirstRecords(client);
+  const chunks = contracts.flatMap((contract) => {
+    const c = ratedContract(contract, firsts);
+    if (c === null) return [];
     const from = fromDate > c.valid_from ? fromDate : c.valid_from;
     const to = toDate < c.valid_to ? toDate : c.valid_to;
     return planRating(c, datesBetween(from, to), watermarkMs, latenessMs);

@@ -136,7 +136,8 @@ describe('rateRange', () => {
     const w = utc('2026-03-29T22:01:59.999Z'); // end of 03-29 (22:00Z, the 23 h day) + L − 1 ms
     await rateRange(ledger.client, cfg, [KA], '2026-03-28', '2026-03-31', w, { versions });
     let lines = await readLines(ledger.client, { contractIds: ['k-a'], from: '2026-03-28', to: '2026-03-31' });
-    expect(new Set(lines.filter((l) => l.date === '2026-03-28').map((l) => l.status))).toEqual(new Set(['final']));
+    // pa's first record is on 03-29: its ledger starts there
+    expect(lines.filter((l) => l.date === '2026-03-28')).toEqual([]);
     expect(new Set(lines.filter((l) => l.date === '2026-03-29').map((l) => l.status))).toEqual(new Set(['provisional']));
     // w is 00:01:59.999 local on 03-30: the watermark's day is rated, provisional
     expect(new Set(lines.filter((l) => l.date === '2026-03-30').map((l) => l.status))).toEqual(new Set(['provisional']));
@@ -145,6 +146,19 @@ describe('rateRange', () => {
     await rateRange(ledger.client, cfg, [KA], '2026-03-29', '2026-03-29', w + 1, { versions });
     lines = await readLines(ledger.client, { contractIds: ['k-a'], from: '2026-03-29', to: '2026-03-29' });
     expect(new Set(lines.map((l) => l.status))).toEqual(new Set(['final']));
+  });
+
+  it('starts where the provider’s data starts, or at a configured ledger_start (never before valid_from)', async () => {
+    const w = utc('2026-03-29T22:02:00Z');
+    const before = (ls: StoredLine[]) => ls.filter((l) => l.date < '2026-03-29');
+    expect((await rateRange(ledger.client, cfg, [KA], '2026-03-01', '2026-03-29', w, { versions })).days).toBe(1);
+    expect(before(await readLines(ledger.client, { contractIds: ['k-a'], from: '2026-03-01', to: '2026-03-28' }))).toEqual([]);
+    // pm's first record (customer events) is on 03-01, before k-mid's validity: it starts at valid_from
+    expect((await rateRange(ledger.client, cfg, [KM], '2026-03-01', '2026-03-12', w, { versions })).days).toBe(3);
+    const earlier = { ...KA, id: 'k-a-start', ledger_start: '2026-03-27' };
+    expect((await rateRange(ledger.client, cfg, [earlier], '2026-03-01', '2026-03-29', w, { versions })).days).toBe(3);
+    const later = { ...KA, id: 'k-a-late', ledger_start: '2027-01-01' };
+    expect(await rateRange(ledger.client, cfg, [later], '2026-03-01', '2026-03-29', w, { versions })).toMatchObject({ chunks: 0, days: 0 });
   });
 
   it('rates nothing before validity or after the watermark day', async () => {

@@ -13,6 +13,7 @@ const pct = (share: Decimal): string => `${share.mul(100).toString()}%`;
 /** One line per contract: what it pays for, so a reviewer sees a missing block at a glance. */
 function contractSummary(c: Contract): string {
   const parts: string[] = [`${c.id}  ${c.provider_id}  ${c.valid_from}..${c.valid_to}  ${c.currency}  ${c.timezone}`];
+  parts.push(c.ledger_start === null ? 'ledger from the first record of its provider' : `ledger from ${c.ledger_start > c.valid_from ? c.ledger_start : c.valid_from}`);
   parts.push(c.scope ? `scope ${c.scope.intent_families.join(',')}` : 'no scope');
   const t = c.transactional;
   if (t) {

@@ -100,7 +100,7 @@ export function parseContractsConfig(text: string, file: string): ContractsConfi
   const timezone = root.success ? root.data.timezone : 'UTC';
   const rawContracts = Array.isArray(raw['contracts']) ? (raw['contracts'] as unknown[]) : [];
 
-  const schema = contractSchema(timezone);
+  const schema = contractSchema(timezone, root.success ? (root.data.ledger_start ?? null) : null);
   const parsed: { index: number; c: Contract }[] = [];
   const keys: { index: number; c: ContractKeys }[] = [];
   rawContracts.forEach((rc, index) => {

@@ -247,6 +247,7 @@ const detectionSchema = strict({
 export const rootSchema = strict({
   timezone: requiredTimezone,
   detection: detectionSchema.optional(),
+  ledger_start: date.optional(),
   service_level_seconds: integer(0).default(DEFAULT_SERVICE_LEVEL_SECONDS),
   contracts: z.array(z.unknown(), { error: expect('a list of contracts') }),
 });
@@ -273,8 +274,8 @@ export const contractKeysSchema = z
   }));
 export type ContractKeys = z.output<typeof contractKeysSchema>;
 
-/** `topTimezone`: the file's top-level zone, for contracts without their own. */
-export function contractSchema(topTimezone: string) {
+/** `topTimezone`, `topLedgerStart`: the file's top-level values, for contracts without their own. */
+export function contractSchema(topTimezone: string, topLedgerStart: string | null = null) {
   return strict({
     id: str.refine((s) => CONTRACT_ID_RE.test(s), {
       error: (iss) =>
@@ -289,6 +290,7 @@ export function contractSchema(topTimezone: string) {
     valid_from: date,
     valid_to: date,
     timezone: timezone.optional(),
+    ledger_start: date.optional(),
     scope: strict({ intent_families: uniqueList(family, { nonEmpty: true }) }).optional(),
     transactional: strict({ per_contact_cents: channelCents.optional(), per_minute_cents: channelCents.optional() }).optional(),
     gainshare: strict({
@@ -343,6 +345,7 @@ export function contractSchema(topTimezone: string) {
         valid_from: c.valid_from,
         valid_to: c.valid_to,
         timezone: c.timezone ?? topTimezone,
+        ledger_start: c.ledger_start ?? topLedgerStart,
         scope: c.scope ? { intent_families: c.scope.intent_families } : null,
         transactional: c.transactional
           ? { per_contact_cents: c.transactional.per_contact_cents ?? {}, per_minute_cents: c.transactional.per_minute_cents ?? {} }

@@ -80,6 +80,11 @@ export interface Contract {
   valid_to: string;
   /** the contract's own `timezone`, else the top-level one */
   timezone: string;
+  /**
+   * The first local date rated: the contract's own `ledger_start`, else the top-level one, else
+   * null: the first local day with an accepted record of the provider (docs/accruals.md, "Where a ledger starts").
+   */
+  ledger_start: string | null;
   scope: { intent_families: string[] } | null;
   transactional: TransactionalTerms | null;
   gainshare: GainshareTerms | null;
