@@ -61,8 +61,8 @@ describe('cxg replay: accruals and monthly KPIs', () => {
     // the watermark's own day stays provisional; prov-b's painshare counts its repeat: 0.25 × 1 − 1
     expect(doc.accruals.filter((l) => l.date === '2026-11-03').every((l) => l.status === 'provisional')).toBe(true);
     expect(doc.accruals.find((l) => l.contract_id === 'c-prov-b-2026' && l.line_type === 'gainshare_repeat')).toMatchObject({ quantity: -0.75, amount_cents: -225 });
-    // months before the data are closed: prov-a's floor malus with no customers at all
-    expect(doc.accruals.find((l) => l.contract_id === 'c-prov-a-2026' && l.date === '2026-01-31' && l.line_type === 'customer_floor_malus')).toMatchObject({ amount_cents: -108_000, status: 'final' });
+    // the ledger starts at the provider's first record: nothing is booked for the months before the data
+    expect(doc.accruals.filter((l) => l.contract_id === 'c-prov-a-2026' && l.date < '2026-11-02')).toEqual([]);
     expect(doc.monthly_kpis).toEqual([
       { provider_id: 'prov-a', month: '2026-11', answered: 2, repeat_rate: 0, fcr_rate: 1, csat_top2: 1, service_level: 1, abandon_rate: 0, aht_seconds: 90, switch_share: 0 },
       { provider_id: 'prov-b', month: '2026-11', answered: 1, repeat_rate: 1, fcr_rate: 0, csat_top2: 1, service_level: 1, abandon_rate: 0, aht_seconds: 300, switch_share: 0 },
