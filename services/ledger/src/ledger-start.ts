@@ -23,12 +23,10 @@ export async function readFirstRecords(client: ClickHouseClient): Promise<Map<st
   return new Map(found.map((r) => [r.provider_id, Number(r.ms)]));
 }
 
-/** Lowers `firsts`' entry for `providerId` to `ms`; true when it moved. */
-export function noteRecord(firsts: Map<string, number>, providerId: string, ms: number): boolean {
+/** Lowers `firsts`' entry for `providerId` to `ms`. */
+export function noteRecord(firsts: Map<string, number>, providerId: string, ms: number): void {
   const known = firsts.get(providerId);
-  if (known !== undefined && known <= ms) return false;
-  firsts.set(providerId, ms);
-  return true;
+  if (known === undefined || ms < known) firsts.set(providerId, ms);
 }
 
 /** The first date to rate for `contract`, or null while it has none (no configured start and no record of its provider). */

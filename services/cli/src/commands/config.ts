@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, formatDuration, parseContractsConfig } from '@cxg/engine';
 import type { ConfigIssue, Contract, ContractsConfig, Decimal } from '@cxg/engine';
+import { ledgerStartOf } from '@cxg/ledger';
 import { CliError } from '../errors.ts';
 
 interface CheckOptions {
@@ -13,7 +14,9 @@ const pct = (share: Decimal): string => `${share.mul(100).toString()}%`;
 /** One line per contract: what it pays for, so a reviewer sees a missing block at a glance. */
 function contractSummary(c: Contract): string {
   const parts: string[] = [`${c.id}  ${c.provider_id}  ${c.valid_from}..${c.valid_to}  ${c.currency}  ${c.timezone}`];
-  parts.push(c.ledger_start === null ? 'ledger from the first record of its provider' : `ledger from ${c.ledger_start > c.valid_from ? c.ledger_start : c.valid_from}`);
+  // Without records: a configured start is what ledgerStartOf gives, else the first record decides.
+  const start = ledgerStartOf(c, new Map());
+  parts.push(start === null ? 'ledger from the first record of its provider' : `ledger from ${start}`);
   parts.push(c.scope ? `scope ${c.scope.intent_families.join(',')}` : 'no scope');
   const t = c.transactional;
   if (t) {
