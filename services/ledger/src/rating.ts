@@ -50,17 +50,12 @@ export interface RateSummary {
 const withStatus = (contract: Contract, lines: AccrualLine[], watermarkMs: number, latenessMs: number): LedgerLine[] =>
   lines.map((l) => ({ ...l, status: accrualStatus(contract, l.date, watermarkMs, latenessMs) }));
 
-/** Rates one chunk and writes its lines under one version taken before reading the facts. */
-async function rateChunk(
-  client: ClickHouseClient,
-  config: ContractsConfig,
-  chunk: RatingChunk,
-  watermarkMs: number,
-  versions: VersionClock,
-): Promise<LedgerLine[]> {
+/**
+ * The lines of one chunk computed from the facts, with status by `watermarkMs`, without writing
+ * them: rating writes these, `cxg whatif` compares them under another contracts file.
+ */
+export async function computeChunk(client: ClickHouseClient, config: ContractsConfig, chunk: RatingChunk, watermarkMs: number): Promise<LedgerLine[]> {
   const { contract, month, dates, close } = chunk;
-  const latenessMs = config.detection.allowed_lateness_ms;
-  const version = versions.next();
   const facts = await loadDayFacts(client, config, contract, dates);
   const daily = dates.flatMap((d) => rateDay(contract, facts.get(d)!.aggregates));
   let lines = daily;
@@ -74,7 +69,19 @@ async function rateChunk(
     }
     lines = [...daily, ...closeMonth(contract, month, daily, counters, active)];
   }
-  const out = withStatus(contract, lines, watermarkMs, latenessMs);
+  return withStatus(contract, lines, watermarkMs, config.detection.allowed_lateness_ms);
+}
+
+/** Rates one chunk and writes its lines under one version taken before reading the facts. */
+async function rateChunk(
+  client: ClickHouseClient,
+  config: ContractsConfig,
+  chunk: RatingChunk,
+  watermarkMs: number,
+  versions: VersionClock,
+): Promise<LedgerLine[]> {
+  const version = versions.next();
+  const out = await computeChunk(client, config, chunk, watermarkMs);
   await writeLines(client, out, version);
   return out;
 }
@@ -135,14 +142,25 @@ export async function rateRange(
   watermarkMs: number,
   opts: RateOptions = {},
 ): Promise<RateSummary> {
+  return runChunks(client, config, await rangeChunks(client, config, contracts, fromDate, toDate, watermarkMs), watermarkMs, opts);
+}
+
+/** The chunks `rateRange` rates: each contract's days in the range from its ledger start, by month. */
+export async function rangeChunks(
+  client: ClickHouseClient,
+  config: ContractsConfig,
+  contracts: readonly Contract[],
+  fromDate: string,
+  toDate: string,
+  watermarkMs: number,
+): Promise<RatingChunk[]> {
   const latenessMs = config.detection.allowed_lateness_ms;
   const firsts = await readFirstRecords(client);
-  const chunks = contracts.flatMap((contract) => {
+  return contracts.flatMap((contract) => {
     const c = ratedContract(contract, firsts);
     if (c === null) return [];
     const from = fromDate > c.valid_from ? fromDate : c.valid_from;
     const to = toDate < c.valid_to ? toDate : c.valid_to;
     return planRating(c, datesBetween(from, to), watermarkMs, latenessMs);
   });
-  return runChunks(client, config, chunks, watermarkMs, opts);
 }
