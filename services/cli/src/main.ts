@@ -14,6 +14,7 @@ import * as simulate from './commands/simulate.ts';
 import * as stack from './commands/stack.ts';
 import * as statement from './commands/statement.ts';
 import * as topics from './commands/topics.ts';
+import * as whatif from './commands/whatif.ts';
 
 const program = new Command('cxg')
   .description('cx-gainshare: repeat contacts, channel switches, quality KPIs and gainshare accruals from event streams')
@@ -31,7 +32,7 @@ debug or trace.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, evidence, pseudonym, kpis, config, bench]) m.register(program);
+for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, whatif, evidence, pseudonym, kpis, config, bench]) m.register(program);
 
 // Errors are handled here, once (errors.ts): one line `cxg <command>: <message>` on stderr and
 // process.exitCode, never process.exit, so the command's `finally` blocks have all run.

@@ -10,3 +10,4 @@ export * from './monthly.ts';
 export * from './statement.ts';
 export * from './evidence.ts';
 export * from './statement-read.ts';
+export * from './whatif.ts';
