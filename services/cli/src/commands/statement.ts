@@ -1,14 +1,21 @@
 import { Option, type Command } from 'commander';
 import { DatabaseInUseError, noLinesMessage, readStatement, statementCsv, statementJsonText, statementText, type Statement } from '@cxg/ledger';
+import { writeFile } from 'node:fs/promises';
 import { CliError } from '../errors.ts';
 import { CLICKHOUSE_HELP, defaultClickHouse, monthArg, withLedger } from '../replay/ledger-cli.ts';
 import { defaultWorkerUrl, statementFromWorker, workerArg } from '../replay/worker-statement.ts';
+import { statementHtml } from '../statement/html.ts';
+import { statementXlsx } from '../statement/xlsx.ts';
+
+const FORMATS = ['table', 'csv', 'json', 'xlsx', 'html'] as const;
+type Format = (typeof FORMATS)[number];
 
 interface StatementOptions {
   contract: string;
   month: string;
-  format: 'table' | 'csv' | 'json';
+  format: Format;
   json?: boolean;
+  out?: string;
   allLines?: boolean;
   clickhouse: string;
   worker?: string;
@@ -39,8 +46,9 @@ export function register(program: Command): void {
     .description("a contract's monthly accrual statement from the ledger: lines per day and type, totals, provisional or final")
     .requiredOption('--contract <id>', 'contract id, e.g. c-prov-a-2026')
     .requiredOption('--month <YYYY-MM>', 'calendar month of the contract-local dates', monthArg)
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('table'))
     .addOption(new Option('--json', 'the same as --format json').conflicts('format'))
+    .option('--out <file>', 'write the output to FILE instead of stdout (needed for xlsx when stdout is a terminal)')
     .option('--all-lines', 'include lines whose quantity and amount are both 0 (left out by default)')
     .option('--clickhouse <url>', CLICKHOUSE_HELP, defaultClickHouse())
     .option('--worker <url>', 'read through the accruals worker at http://host:port (its METRICS_PORT) instead of ClickHouse')
@@ -55,6 +63,14 @@ then final; the month is closed (its cap, quality-gate and malus lines exist) on
 passes the end of its last day inside validity plus the lateness.
 csv: one row per line, no total rows. json: {contract_id, provider_id, currency, month, final,
 closed, total_cents, provisional_cents, totals[], lines[]}.
+xlsx: a workbook; sheets Lines (date as an Excel date, line type, channel, quantity, amount in
+currency units as a number with 2 decimals, status), Adjustments (header only: the ledger books
+none yet) and Totals (per line type and channel, a total row, and the quality gate of a closed
+month), each under a header block (contract, provider, month, currency, final, closed). An amount
+of 10^15 cents or more (over 15 digits) is a text cell with its exact decimal, never a rounded
+number. Binary: needs --out FILE when stdout is a terminal.
+html: one self-contained printable page (no scripts, no external files): header, a chart of the
+amounts per day (inline SVG), the lines and the totals; print it or save it as PDF from a browser.
 
 A running pipeline on an embedded ClickHouse: a chdb directory can be open in one process only,
 and a running accruals worker holds it. When the directory is in use, the statement comes from
@@ -66,17 +82,33 @@ When neither works, one line says why, exit 2.
 Examples:
   cxg statement --contract c-prov-a-2026 --month 2026-10
   cxg statement --contract c-prov-a-2026 --month 2026-10 --format csv > 2026-10.csv
+  cxg statement --contract c-prov-a-2026 --month 2026-10 --format xlsx --out 2026-10.xlsx
+  cxg statement --contract c-prov-a-2026 --month 2026-10 --format html --out 2026-10.html
   cxg statement --clickhouse chdb://.cxg/replay/clickhouse --contract c-prov-c-2026-11 --month 2026-11
   cxg statement --worker http://127.0.0.1:9403 --contract c-prov-a-2026 --month 2026-10 --json
 
-Exit codes: 0 printed; 1 invalid arguments, or no ledger lines for that contract and month; 2 ledger
-unavailable (in use and no accruals worker of it answers, or the worker fails).`,
+Exit codes: 0 printed (or written to --out); 1 invalid arguments (also xlsx to a terminal without
+--out), or no ledger lines for that contract and month; 2 ledger unavailable (in use and no
+accruals worker of it answers, or the worker fails).`,
     )
     .action(async (opts: StatementOptions) => {
+      const format: Format = opts.json ? 'json' : opts.format;
+      // Checked before reading the ledger: no point reading a month we cannot print.
+      if (format === 'xlsx' && opts.out === undefined && process.stdout.isTTY) {
+        throw new CliError('--format xlsx writes a binary workbook: pass --out FILE (or redirect stdout to a file)', 1);
+      }
       const s = await fetchStatement(opts);
-      const format = opts.json ? 'json' : opts.format;
-      if (format === 'json') process.stdout.write(statementJsonText(s) + '\n');
-      else if (format === 'csv') process.stdout.write(statementCsv(s));
-      else process.stdout.write(statementText(s));
+      const body: string | Buffer =
+        format === 'json'
+          ? statementJsonText(s) + '\n'
+          : format === 'csv'
+            ? statementCsv(s)
+            : format === 'xlsx'
+              ? await statementXlsx(s)
+              : format === 'html'
+                ? statementHtml(s)
+                : statementText(s);
+      if (opts.out !== undefined) await writeFile(opts.out, body);
+      else process.stdout.write(body);
     });
 }
