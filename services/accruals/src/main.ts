@@ -1,6 +1,6 @@
 import { TOPICS } from '@cxg/engine';
 import { startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
-import { VersionClock, closeLedger, openLedger } from '@cxg/ledger';
+import { VersionClock, closeLedger, configVersion, openLedger, recordConfigVersion } from '@cxg/ledger';
 import { ACCRUALS_TOPICS, AccrualsHandler } from './handler.ts';
 import { createAccrualsMetrics } from './metrics.ts';
 import { ledgerRoutes } from './routes.ts';
@@ -36,6 +36,8 @@ export function startAccruals(opts: AccrualsOptions = {}): Promise<RunningWorker
       const metrics = createAccrualsMetrics();
       const handler = new AccrualsHandler({ client, config, metrics, versions: new VersionClock(), log, now: Date.now });
       await handler.init();
+      // Before the first rating, so every version a line's basis names is in the ledger.
+      if (await recordConfigVersion(client, config)) log.info({ config_version: configVersion(config), file: config.file }, 'new config version recorded');
       return {
         topics: ACCRUALS_TOPICS,
         handler,
@@ -53,7 +55,7 @@ export function startAccruals(opts: AccrualsOptions = {}): Promise<RunningWorker
             return r.success ? null : r.error.message;
           },
         },
-        log: { message: 'accruals started', fields: () => ({ contracts: config.contracts.map((c) => c.id), watermarkMs: handler.watermarkMs }) },
+        log: { message: 'accruals started', fields: () => ({ contracts: config.contracts.map((c) => c.id), config_version: configVersion(config), watermarkMs: handler.watermarkMs }) },
       };
     },
   });

@@ -6,6 +6,7 @@ export * from './plan.ts';
 export * from './rating.ts';
 export * from './ledger-start.ts';
 export * from './version.ts';
+export * from './config-version.ts';
 export * from './monthly.ts';
 export * from './statement.ts';
 export * from './evidence.ts';

@@ -22,6 +22,7 @@ import { writeLines, type LedgerLine } from './ledger.ts';
 import { readFirstRecords, ratedContract } from './ledger-start.ts';
 import { planRating, type RatingChunk } from './plan.ts';
 import { VersionClock } from './version.ts';
+import { configVersion } from './config-version.ts';
 
 export interface RateOptions {
   /** Shared by a process so its versions only grow; a fresh clock by default. */
@@ -47,8 +48,9 @@ export interface RateSummary {
   failed: Array<{ contract_id: string; month: string; error: LineRangeError }>;
 }
 
-const withStatus = (contract: Contract, lines: AccrualLine[], watermarkMs: number, latenessMs: number): LedgerLine[] =>
-  lines.map((l) => ({ ...l, status: accrualStatus(contract, l.date, watermarkMs, latenessMs) }));
+/** Status by the watermark; the basis names the config version the line was rated under. */
+const asBooked = (contract: Contract, lines: AccrualLine[], watermarkMs: number, latenessMs: number, version: string): LedgerLine[] =>
+  lines.map((l) => ({ ...l, basis: { ...l.basis, config_version: version }, status: accrualStatus(contract, l.date, watermarkMs, latenessMs) }));
 
 /**
  * The lines of one chunk computed from the facts, with status by `watermarkMs`, without writing
@@ -69,7 +71,7 @@ export async function computeChunk(client: ClickHouseClient, config: ContractsCo
     }
     lines = [...daily, ...closeMonth(contract, month, daily, counters, active)];
   }
-  return withStatus(contract, lines, watermarkMs, config.detection.allowed_lateness_ms);
+  return asBooked(contract, lines, watermarkMs, config.detection.allowed_lateness_ms, configVersion(config));
 }
 
 /** Rates one chunk and writes its lines under one version taken before reading the facts. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, formatDuration, parseContractsConfig } from '@cxg/engine';
 import type { ConfigIssue, Contract, ContractsConfig, Decimal } from '@cxg/engine';
-import { ledgerStartOf } from '@cxg/ledger';
+import { configVersion, ledgerStartOf } from '@cxg/ledger';
 import { CliError } from '../errors.ts';
 
 interface CheckOptions {
@@ -85,10 +85,11 @@ function check(file: string, opts: CheckOptions): void {
   const summary = cfg.contracts.map(contractSummary);
   if (opts.json) {
     // Decimals serialise as exact text (Decimal.toJSON), durations as ms.
-    process.stdout.write(`${JSON.stringify({ ok: true, file, summary, config: cfg })}\n`);
+    const { text: _text, ...config } = cfg; // the file itself is what was read; its hash stands for it
+    process.stdout.write(`${JSON.stringify({ ok: true, file, config_version: configVersion(cfg), summary, config })}\n`);
     return;
   }
-  process.stdout.write(`OK ${file}: ${configSummary(cfg)}\n${summary.map((s) => `  ${s}\n`).join('')}`);
+  process.stdout.write(`OK ${file} (config version ${configVersion(cfg)}): ${configSummary(cfg)}\n${summary.map((s) => `  ${s}\n`).join('')}`);
 }
 
 export function register(program: Command): void {
@@ -97,7 +98,7 @@ export function register(program: Command): void {
     .command('check')
     .description('validate a contracts YAML file exactly as the workers and replay do at start-up')
     .argument('<file>', 'the contracts YAML, e.g. config/contracts.yaml')
-    .option('--json', 'print one JSON object: {ok: true, file, summary, config} or {ok: false, file, errors: [{path, message, line, col}]}')
+    .option('--json', 'print one JSON object: {ok: true, file, config_version, summary, config} or {ok: false, file, errors: [{path, message, line, col}]}')
     .addHelpText(
       'after',
       [

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
-import { formatCents, rateRange, readLines, readWatermark, type RateSummary, type StoredLine } from '@cxg/ledger';
+import { formatCents, rateRange, readLines, readWatermark, recordConfigVersion, type RateSummary, type StoredLine } from '@cxg/ledger';
 import { CliError } from '../errors.ts';
 import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, withLedger } from '../replay/ledger-cli.ts';
 import { stepProgress } from '../replay/progress.ts';
@@ -84,6 +84,7 @@ range of cents; the message names contract, day and line).`,
         // Closed months are rated whole, so compare whole months.
         const window = { contractIds: [contract.id], from: `${monthOf(opts.from)}-01`, to: lastDayOfMonth(monthOf(opts.to)) };
         const before = await readLines(client, window);
+        await recordConfigVersion(client, config);
         const bar = stepProgress('rerate');
         const started = performance.now();
         let summary: RateSummary;

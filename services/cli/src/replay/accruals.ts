@@ -17,6 +17,7 @@ import {
   openLedger,
   rateRange,
   readLines,
+  recordConfigVersion,
   resetDatabase,
   saveWatermark,
   VersionClock,
@@ -57,6 +58,7 @@ export async function replayAccruals(
   const client = await openLedger(url);
   try {
     await resetDatabase(client);
+    await recordConfigVersion(client, config);
     const versions = new VersionClock();
     await insertFacts(client, result.accepted.map((event) => ({ topic: topicOf(event), event, source: 'replay' })), versions.next());
     await insertSignals(client, result.signals, versions.next());

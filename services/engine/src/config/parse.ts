@@ -125,6 +125,7 @@ export function parseContractsConfig(text: string, file: string): ContractsConfi
   };
   return {
     file,
+    text,
     timezone,
     detection,
     service_level_seconds: root.data.service_level_seconds,

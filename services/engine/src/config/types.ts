@@ -96,6 +96,8 @@ export interface Contract {
 export interface ContractsConfig {
   /** the file name it was read from, for messages */
   file: string;
+  /** the file's text as read: the ledger versions configs by its hash (docs/accruals.md, "Config versions") */
+  text: string;
   /** the required top-level zone (day boundaries of accruals) */
   timezone: string;
   detection: DetectionConfig;
