@@ -55,7 +55,7 @@ describe('checkPrerequisites with an injected PATH', () => {
     // an empty download cache: Maven is needed to fill it
     expect(byName(checks, 'mvn')).toMatchObject({ ok: false, fix: 'apt-get install -y maven' });
 
-    expect(missingPackages(checks)).toEqual(['openjdk-17-jre-headless', 'openjdk-21-jre-headless', 'maven', 'prometheus-alertmanager', 'prometheus', 'openssl']);
+    expect(missingPackages(checks)).toEqual(['openjdk-17-jre-headless', 'openjdk-21-jre-headless', 'maven', 'prometheus-alertmanager', 'prometheus', 'openssl', 'chromium']);
     const table = formatChecks(checks);
     expect(table.split('\n')[0]).toMatch(/^CHECK\s+NEEDED FOR\s+FOUND\s+STATUS$/);
     expect(table).toMatch(/^amtool\s.*not found\s+MISSING: apt-get install -y prometheus-alertmanager$/m);

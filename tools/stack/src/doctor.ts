@@ -123,6 +123,7 @@ const TOOLS: Tool[] = [
   { cmd: 'prometheus', neededFor: 'the dashboards test (it scrapes the workers)', package: PACKAGES.prometheus, versionArgs: ['--version'] },
   { cmd: 'bash', neededFor: 'the infra check scripts', package: PACKAGES.bash, versionArgs: ['--version'] },
   { cmd: 'openssl', neededFor: 'the Redis TLS certificates of test/security.test.ts', package: PACKAGES.openssl, versionArgs: ['version'] },
+  { cmd: 'chromium', neededFor: 'the statement page test (services/cli, headless via playwright-core)', package: PACKAGES.chromium, versionArgs: ['--version'] },
 ];
 
 function javaCheck(p: Probe, w: JavaWanted, service: 'kafka' | 'registry', neededFor: string, pkg: string, fix: string): Check {

@@ -18,6 +18,7 @@ export const PACKAGES = {
   alertmanager: 'prometheus-alertmanager',
   bash: 'bash',
   openssl: 'openssl',
+  chromium: 'chromium',
 } as const;
 
 /** The exact line that installs Debian packages. */

@@ -10,7 +10,7 @@ Checks, each with the version and path found, or MISSING and the line that insta
   the way \`cxg stack up\` finds them (JAVA_HOME, CXG_REGISTRY_JAVA_HOME, PATH, /usr/lib/jvm/*), not
   needed when KAFKA_BROKERS / SCHEMA_REGISTRY_URL name an outside service; mvn (only while Kafka or the
   registry is not in the download cache); redis-server; promtool, amtool, prometheus and bash (the
-  infra and dashboards tests run them). Then a Redis must answer at REDIS_URL: when nothing does and
+  infra and dashboards tests run them); openssl and chromium (the TLS and statement page tests). Then a Redis must answer at REDIS_URL: when nothing does and
   the URL is local, redis-server is started the way \`cxg stack up\` starts it.
 
 Installing: as root with CI set, or with --install, the missing Debian packages are installed
