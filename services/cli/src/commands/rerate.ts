@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
-import { formatCents, rateRange, readLines, readWatermark, recordConfigVersion, type RateSummary, type StoredLine } from '@cxg/ledger';
+import { exactJson, lastDayOfMonth, monthOf, type Contract, type ContractsConfig } from '@cxg/engine';
+import { computeChunk, formatCents, rangeChunks, rateRange, readLines, readWatermark, recordConfigVersion, type ClickHouseClient, type RateSummary, type StoredLine } from '@cxg/ledger';
 import { CliError } from '../errors.ts';
 import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, withLedger } from '../replay/ledger-cli.ts';
 import { stepProgress } from '../replay/progress.ts';
@@ -12,6 +12,7 @@ interface RerateOptions {
   config?: string;
   clickhouse: string;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 interface Change {
@@ -44,6 +45,32 @@ function ledgerChanges(before: readonly StoredLine[], after: readonly StoredLine
   return out;
 }
 
+/**
+ * What rateRange would write, computed with the same chunks and code but not written: the lines
+ * as they would read back (basis as its JSON text, as writeLines stores it).
+ */
+async function wouldRate(client: ClickHouseClient, config: ContractsConfig, contract: Contract, from: string, to: string, watermark: number, onChunk: (done: number, total: number, month: string) => void) {
+  const chunks = await rangeChunks(client, config, [contract], from, to, watermark);
+  const lines: StoredLine[] = [];
+  const summary: RateSummary = { chunks: 0, days: 0, lines: 0, closedMonths: [], failed: [] };
+  for (const chunk of chunks) {
+    for (const l of await computeChunk(client, config, chunk, watermark)) lines.push({ ...l, basis: JSON.stringify(l.basis), version: '' });
+    summary.chunks++;
+    summary.days += chunk.dates.length;
+    if (chunk.close) summary.closedMonths.push(`${contract.id}:${chunk.month}`);
+    onChunk(summary.chunks, chunks.length, chunk.month);
+  }
+  summary.lines = lines.length;
+  return { summary, lines };
+}
+
+/** The stored lines with `rated` put in their place (same accrual_id), as the ledger would read after a rating. */
+function afterRating(before: readonly StoredLine[], rated: readonly StoredLine[]): StoredLine[] {
+  const byId = new Map(before.map((l) => [l.accrual_id, l]));
+  for (const l of rated) byId.set(l.accrual_id, l);
+  return [...byId.values()];
+}
+
 export function register(program: Command): void {
   program
     .command('rerate')
@@ -54,6 +81,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'contracts YAML with the terms to rate by (default: CX_CONFIG or config/contracts.yaml)')
     .option('--clickhouse <url>', CLICKHOUSE_HELP, defaultClickHouse())
     .option('--json', 'print the summary as one JSON object')
+    .option('--dry-run', 'compute and print the changes without writing anything (no lines, no config version)')
     .addHelpText(
       'after',
       `
@@ -63,11 +91,15 @@ same facts gives the same ledger. Days outside the contract's validity or after 
 day (the greatest event time the ledger has seen) are skipped. A month already closed is rated
 whole and closed again, since its cap, gate and malus lines depend on all its days. Statuses
 follow the stored watermark. The summary lists the lines whose amount, quantity, status or basis
-changed. A progress bar (one step per contract month) is drawn on stderr when it is a terminal.
+changed, those whose amount or quantity moved first (every line's basis names the config version
+it was rated under, so rating with another contracts file changes the basis of every line).
+--dry-run computes the same lines with the same code and prints the same summary without writing
+anything (json: "dry_run": true). A progress bar (one step per contract month) is drawn on stderr when it is a terminal.
 An embedded ClickHouse directory can be open in one process only: stop a worker that uses it
 (rerate writes the ledger; only \`cxg statement\` reads through a running worker).
 
-Example:
+Examples:
+  cxg rerate --contract c-prov-a-2026 --from 2026-10-01 --to 2026-10-31 --dry-run
   cxg rerate --contract c-prov-a-2026 --from 2026-10-01 --to 2026-10-31
 
 Exit codes: 0 done; 1 invalid arguments, or the ledger has no facts yet; 2 unknown contract, --from after --to,
@@ -84,21 +116,28 @@ range of cents; the message names contract, day and line).`,
         // Closed months are rated whole, so compare whole months.
         const window = { contractIds: [contract.id], from: `${monthOf(opts.from)}-01`, to: lastDayOfMonth(monthOf(opts.to)) };
         const before = await readLines(client, window);
-        await recordConfigVersion(client, config);
         const bar = stepProgress('rerate');
         const started = performance.now();
         let summary: RateSummary;
+        let changes: Change[];
         try {
-          summary = await rateRange(client, config, [contract], opts.from, opts.to, watermark, {
-            onProgress: (done, total, chunk) => bar.update(done, total, chunk.month),
-          });
+          const onChunk = (done: number, total: number, month: string) => bar.update(done, total, month);
+          if (opts.dryRun) {
+            const would = await wouldRate(client, config, contract, opts.from, opts.to, watermark, onChunk);
+            summary = would.summary;
+            changes = ledgerChanges(before, afterRating(before, would.lines));
+          } else {
+            await recordConfigVersion(client, config);
+            summary = await rateRange(client, config, [contract], opts.from, opts.to, watermark, { onProgress: (done, total, chunk) => onChunk(done, total, chunk.month) });
+            changes = ledgerChanges(before, await readLines(client, window));
+          }
         } finally {
           bar.stop();
         }
         const seconds = (performance.now() - started) / 1000;
-        const changes = ledgerChanges(before, await readLines(client, window));
         const delta = changes.reduce((s, c) => s + c.after_cents - (c.before_cents ?? 0n), 0n);
         const doc = {
+          dry_run: opts.dryRun === true,
           contract_id: contract.id,
           from: opts.from,
           to: opts.to,
@@ -115,11 +154,17 @@ range of cents; the message names contract, day and line).`,
           process.stdout.write(exactJson(doc) + '\n');
         } else {
           console.log(
-            `${contract.id}: rated ${summary.days} days (${summary.lines} lines) in ${doc.seconds} s at watermark ${doc.watermark}` +
+            `${contract.id}: ${opts.dryRun ? 'dry run, nothing written: would rate' : 'rated'} ${summary.days} days (${summary.lines} lines) in ${doc.seconds} s at watermark ${doc.watermark}` +
               `${doc.closed_months.length > 0 ? `; closed ${doc.closed_months.join(', ')}` : ''}`,
           );
-          console.log(`${changes.length} lines changed, net ${formatCents(delta)} ${contract.currency}`);
-          for (const c of changes.slice(0, 20)) {
+          // A new config version changes every line's basis: the lines whose money moved come first.
+          const moved = (c: Change) => c.before_cents !== c.after_cents || c.before_quantity !== c.after_quantity;
+          const shown = [...changes.filter(moved), ...changes.filter((c) => !moved(c))];
+          const inMoney = changes.filter(moved).length;
+          console.log(
+            `${changes.length} lines ${opts.dryRun ? 'would change' : 'changed'} (${inMoney} in amount or quantity, ${changes.length - inMoney} in basis or status only), net ${formatCents(delta)} ${contract.currency}`,
+          );
+          for (const c of shown.slice(0, 20)) {
             console.log(`  ${c.accrual_id}: ${c.before_cents === null ? 'new' : `${formatCents(c.before_cents)} ${c.before_status}`} -> ${formatCents(c.after_cents)} ${c.after_status}`);
           }
           if (changes.length > 20) console.log(`  ... ${changes.length - 20} more (--json lists all)`);
