@@ -8,28 +8,12 @@ import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStatement, formatCents, statementJson, type StoredLine } from '@cxg/ledger';
+import { buildStatement, formatCents, statementJson } from '@cxg/ledger';
 import { ADJUSTMENTS_HEADER, HEADER_ROWS, LINES_HEADER, MONEY_FORMAT, TOTALS_HEADER, statementXlsx } from '../src/statement/xlsx.ts';
 import { escapeHtml, statementHtml } from '../src/statement/html.ts';
+import { storedLine as line } from '@cxg/ledger/testing';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-function line(date: string, line_type: string, channel: string | null, quantity: string, cents: number | bigint, status: 'final' | 'provisional' = 'final', contract = 'k'): StoredLine {
-  return {
-    accrual_id: `${contract}:${date}:${line_type}:${channel ?? '-'}`,
-    contract_id: contract,
-    provider_id: 'p',
-    date,
-    line_type,
-    channel,
-    quantity,
-    amount_cents: BigInt(cents),
-    currency: 'EUR',
-    status,
-    basis: '{}',
-    version: '1',
-  };
-}
 
 // A closed 3-day month (validity ends 2026-02-03) with a failed quality gate: G = 157 + 40 = 197,
 // no cap, so the gate forfeits 197.

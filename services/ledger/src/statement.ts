@@ -50,7 +50,8 @@ export const monthRange = (month: string): { from: string; to: string } => ({
   to: `${month}-${String(daysInMonth(month)).padStart(2, '0')}`,
 });
 
-const typeRank = (t: string) => {
+/** A line type's place in the line order of docs/accruals.md (unknown types last). */
+export const typeRank = (t: string) => {
   const i = (LINE_TYPES as readonly string[]).indexOf(t);
   return i < 0 ? LINE_TYPES.length : i;
 };
@@ -146,7 +147,8 @@ export function statementJsonText(s: Statement): string {
   return exactJson(statementJson(s));
 }
 
-function table(head: string[], rows: string[][], right: boolean[]): string {
+/** A plain-text table: columns padded to their widest cell (`right`: right-aligned), a dashed rule under the head. */
+export function textTable(head: string[], rows: string[][], right: boolean[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
@@ -161,7 +163,7 @@ export function statementText(s: Statement): string {
   const out = [
     `Statement ${s.contract_id}${s.provider_id ? ` (${s.provider_id})` : ''}, ${s.month}${cur ? `, ${cur}` : ''}: ${state}; month ${s.closed ? 'closed' : 'not closed'}`,
     '',
-    table(
+    textTable(
       ['date', 'line', 'quantity', `amount ${cur}`.trim(), 'status'],
       s.lines.map((l) => [l.date, label(l), l.quantity, formatCents(l.amount_cents), l.status]),
       [false, false, true, true, false],
@@ -171,7 +173,7 @@ export function statementText(s: Statement): string {
   out.push(
     '',
     'Totals',
-    table(
+    textTable(
       ['line', 'lines', 'quantity', `amount ${cur}`.trim(), 'status'],
       [
         ...s.totals.map((t) => [label(t), String(t.lines), t.quantity, formatCents(t.amount_cents), t.final ? 'final' : 'provisional']),

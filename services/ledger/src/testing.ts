@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { drainPending } from 'chdb';
 import { parseContractsConfig, type ContactEvent, type ContractsConfig, type CustomerEvent, type JourneySignal, type WebJourneyEvent } from '@cxg/engine';
 import { openLedger, type ClickHouseClient } from './clickhouse.ts';
+import type { StoredLine } from './ledger.ts';
 
 /** A fresh embedded ClickHouse in its own temp directory (one per test file: one chdb dir per process). */
 export async function tempLedger(label: string): Promise<{ client: ClickHouseClient; url: string; close(): Promise<void> }> {
@@ -142,3 +143,21 @@ const WATERMARK = utc('2026-05-06T10:00:05Z');
 const commission = (n: bigint, pct: bigint) => (2n * n * pct + 100n) / 200n;
 
 export const BIG_NUMBERS = { cfg, sale, MAX_SAFE, INT64_MAX, dayA, SUM_A, dayB, SUM_B, dayC, SUM_C, dayOver, fine, WATERMARK, commission };
+
+/** A ledger line as read back, of contract `contract` (provider p, EUR, version 1): statement tests build months from these. */
+export function storedLine(date: string, line_type: string, channel: string | null, quantity: string, cents: number | bigint, status: 'final' | 'provisional' = 'final', contract = 'k'): StoredLine {
+  return {
+    accrual_id: `${contract}:${date}:${line_type}:${channel ?? '-'}`,
+    contract_id: contract,
+    provider_id: 'p',
+    date,
+    line_type,
+    channel,
+    quantity,
+    amount_cents: BigInt(cents),
+    currency: 'EUR',
+    status,
+    basis: '{}',
+    version: '1',
+  };
+}

@@ -3,11 +3,11 @@
  * the stored facts rated under a proposed contracts file with the worker's own code, compared
  * per contract, month and line type with the ledger as booked. Nothing is written.
  */
-import { LINE_TYPES, compareCodePoints, exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
+import { compareCodePoints, exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
 import type { ClickHouseClient } from './clickhouse.ts';
 import { readLines, type LedgerLine, type StoredLine } from './ledger.ts';
 import { computeChunk, rangeChunks } from './rating.ts';
-import { formatCents } from './statement.ts';
+import { formatCents, textTable, typeRank } from './statement.ts';
 
 /** The month-close lines whose basis says whether their KPI gates passed. */
 const GATE_LINES = ['gainshare_quality_gate', 'customer_fee_malus'] as const;
@@ -51,11 +51,6 @@ export interface WhatIf {
 }
 
 type Comparable = Pick<StoredLine, 'contract_id' | 'date' | 'line_type' | 'amount_cents'> & { basis: unknown };
-
-const typeRank = (t: string) => {
-  const i = (LINE_TYPES as readonly string[]).indexOf(t);
-  return i < 0 ? LINE_TYPES.length : i;
-};
 
 function gatePassed(basis: unknown): boolean | null {
   const b = (typeof basis === 'string' ? JSON.parse(basis) : basis) as { passed?: unknown } | null;
@@ -135,12 +130,6 @@ export async function whatIf(
   return compareLines(actual, proposed, from, to);
 }
 
-function table(head: string[], body: string[][], right: boolean[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
-}
-
 const signed = (c: bigint) => (c > 0n ? `+${formatCents(c)}` : formatCents(c));
 const outcome = (p: boolean | null) => (p === null ? '-' : p ? 'passed' : 'failed');
 
@@ -154,12 +143,12 @@ export function whatIfText(w: WhatIf, title: string): string {
     body.push([m.contract_id, m.month, 'month total', formatCents(m.actual_cents), formatCents(m.proposed_cents), signed(m.difference_cents)]);
   }
   body.push(['all', `${monthOf(w.from)}..${monthOf(w.to)}`, 'total', formatCents(w.actual_cents), formatCents(w.proposed_cents), signed(w.difference_cents)]);
-  const out = [title, '', table(['contract', 'month', 'line', 'actual', 'proposed', 'difference'], body, [false, false, false, true, true, true])];
+  const out = [title, '', textTable(['contract', 'month', 'line', 'actual', 'proposed', 'difference'], body, [false, false, false, true, true, true])];
   if (w.gates.length > 0) {
     out.push(
       '',
       'KPI gates at month close (actual → proposed)',
-      table(
+      textTable(
         ['contract', 'month', 'gate', 'actual', 'proposed'],
         w.gates.map((g) => [g.contract_id, g.month, g.line_type, outcome(g.actual_passed), outcome(g.proposed_passed)]),
         [false, false, false, false, false],

@@ -1,24 +1,7 @@
 /** Statement output for a small month: ordering, zero lines, totals, final/provisional, and the three formats. */
 import { describe, expect, it } from 'vitest';
 import { buildStatement, formatCents, statementCsv, statementJsonText, statementText } from '../src/statement.ts';
-import type { StoredLine } from '../src/ledger.ts';
-
-function line(date: string, line_type: string, channel: string | null, quantity: string, cents: number | bigint, status: 'final' | 'provisional' = 'final'): StoredLine {
-  return {
-    accrual_id: `k:${date}:${line_type}:${channel ?? '-'}`,
-    contract_id: 'k',
-    provider_id: 'p',
-    date,
-    line_type,
-    channel,
-    quantity,
-    amount_cents: BigInt(cents),
-    currency: 'EUR',
-    status,
-    basis: '{}',
-    version: '1',
-  };
-}
+import { storedLine as line } from '../src/testing.ts';
 
 // A 2-day contract month (validity ends 2026-02-02), closed; read back in ledger (accrual_id) order.
 const ledger = [
