@@ -2,13 +2,32 @@ import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import { createKafka, createLogger, readEndpoints, Serde, type Endpoints } from '@cxg/platform';
+import { afterAll, beforeAll } from 'vitest';
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { createKafka, createLogger, createProducer, initTopics, readEndpoints, Serde, type Endpoints } from '@cxg/platform';
 
 export const endpoints = (): Endpoints => readEndpoints();
 export const testLog = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
 export const kafkaFor = (name: string): Kafka => createKafka(endpoints(), name, testLog);
 export const serdeFor = (): Serde => Serde.create(endpoints().schemaRegistryUrl);
+
+/**
+ * For a test file on the stack's Kafka: a client named `name`, a serde, and (from beforeAll, after
+ * `cxg topics init`'s initTopics) an idempotent producer that afterAll disconnects.
+ */
+export function kafkaSuite(name: string): { kafka: Kafka; serde: Serde; producer: () => Producer } {
+  const kafka = kafkaFor(name);
+  const serde = serdeFor();
+  let producer: Producer | undefined;
+  beforeAll(async () => {
+    await initTopics(kafka, serde, endpoints().partitions);
+    producer = await createProducer(kafka);
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+  });
+  return { kafka, serde, producer: () => producer! };
+}
 
 /** A prefix unique to one test run, so runs can share the stack's long-lived topics. */
 export const runId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;

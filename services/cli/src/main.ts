@@ -3,6 +3,7 @@ import { describeFailure } from './errors.ts';
 import * as bench from './commands/bench.ts';
 import * as config from './commands/config.ts';
 import * as demo from './commands/demo.ts';
+import * as dlq from './commands/dlq.ts';
 import * as doctor from './commands/doctor.ts';
 import * as evidence from './commands/evidence.ts';
 import * as kpis from './commands/kpis.ts';
@@ -32,7 +33,7 @@ debug or trace.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, whatif, evidence, pseudonym, kpis, config, bench]) m.register(program);
+for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, whatif, evidence, pseudonym, kpis, dlq, config, bench]) m.register(program);
 
 // Errors are handled here, once (errors.ts): one line `cxg <command>: <message>` on stderr and
 // process.exitCode, never process.exit, so the command's `finally` blocks have all run.

@@ -8,6 +8,8 @@ export const TOPICS = {
   signals: 'cx.signals.v1',
   alerts: 'cx.kpi-alerts.v1',
   dlq: 'cx.dlq.v1',
+  /** Compacted: one marker per DLQ record that `cxg dlq replay` sent back, keyed `<dlq partition>/<offset>`. */
+  dlqReplayed: 'cx.dlq-replayed.v1',
 } as const;
 
 export const INPUT_TOPICS = [TOPICS.contacts, TOPICS.web, TOPICS.customers] as const;

@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '@cxg/engine';
 import { MAX_REQUEST_BYTES } from './sink.ts';
 
@@ -11,6 +11,17 @@ export interface Rejected {
   reason: string;
   message: string;
 }
+
+/** The headers of a DLQ record (docs/events.md, "The dead-letter queue"). */
+export const DLQ_HEADERS = {
+  sourceTopic: 'cx-source-topic',
+  sourcePartition: 'cx-source-partition',
+  sourceOffset: 'cx-source-offset',
+  reason: 'cx-reason',
+  error: 'cx-error',
+  /** On a record `cxg dlq replay` sent back to its source topic: the DLQ record it came from, `<partition>/<offset>`. */
+  replayOf: 'cx-dlq-replay-of',
+} as const;
 
 /**
  * Dead-letters rejected records with their original key and bytes, so they can be inspected and
@@ -43,12 +54,51 @@ async function send(producer: Producer, rejected: Rejected[]): Promise<void> {
       key: r.key,
       value: r.value,
       headers: {
-        'cx-source-topic': r.topic,
-        'cx-source-partition': String(r.partition),
-        'cx-source-offset': r.offset,
-        'cx-reason': r.reason,
-        'cx-error': r.message.slice(0, 512),
+        [DLQ_HEADERS.sourceTopic]: r.topic,
+        [DLQ_HEADERS.sourcePartition]: String(r.partition),
+        [DLQ_HEADERS.sourceOffset]: r.offset,
+        [DLQ_HEADERS.reason]: r.reason,
+        [DLQ_HEADERS.error]: r.message.slice(0, 512),
       },
     })),
   });
+}
+
+/** One record of cx.dlq.v1 as read back: where it sits, where it came from and why (null: header missing). */
+export interface DeadLetter {
+  dlqPartition: number;
+  dlqOffset: string;
+  /** The broker's append time: when it was dead-lettered. */
+  timestampMs: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  sourceTopic: string | null;
+  sourcePartition: number | null;
+  sourceOffset: string | null;
+  reason: string | null;
+  message: string | null;
+}
+
+function header(headers: IHeaders | undefined, name: string): string | null {
+  const v = headers?.[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? null : first.toString();
+}
+
+/** A DLQ record with its headers parsed; a record written without them (by hand) has nulls there. */
+export function readDeadLetter(partition: number, m: KafkaMessage): DeadLetter {
+  const sourcePartition = header(m.headers, DLQ_HEADERS.sourcePartition);
+  const sourceOffset = header(m.headers, DLQ_HEADERS.sourceOffset);
+  return {
+    dlqPartition: partition,
+    dlqOffset: m.offset,
+    timestampMs: Number(m.timestamp),
+    key: m.key,
+    value: m.value,
+    sourceTopic: header(m.headers, DLQ_HEADERS.sourceTopic),
+    sourcePartition: sourcePartition !== null && /^\d+$/.test(sourcePartition) ? Number(sourcePartition) : null,
+    sourceOffset: sourceOffset !== null && /^\d+$/.test(sourceOffset) ? sourceOffset : null,
+    reason: header(m.headers, DLQ_HEADERS.reason),
+    message: header(m.headers, DLQ_HEADERS.error),
+  };
 }

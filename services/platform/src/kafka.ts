@@ -1,4 +1,4 @@
-import { AssignerProtocol, Kafka, logLevel, type PartitionAssigner, type Producer, type SASLOptions } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type KafkaMessage, type PartitionAssigner, type Producer, type SASLOptions } from 'kafkajs';
 import { TOPICS } from '@cxg/engine';
 import type { Logger } from './logger.ts';
 import type { Endpoints } from './env.ts';
@@ -359,4 +359,112 @@ export async function uncommitted(kafka: Kafka, groupId: string, targets: readon
  */
 export async function groupAtLogEnd(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<void> {
   await setGroupOffsets(kafka, groupId, await logEnds(kafka, topics));
+}
+
+/** The topic does not exist on the cluster (readToEnd never creates one). */
+export class UnknownTopicError extends Error {
+  override readonly name = 'UnknownTopicError';
+
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist`);
+  }
+}
+
+export interface ReadToEndOptions {
+  /** The throwaway consumer group's id; it never commits, and is deleted once the read is over. */
+  groupId: string;
+  /**
+   * Start each partition at its first record with a timestamp at or after this (epoch ms, looked up
+   * in the broker's time index) instead of at its first offset. With LogAppendTime every later
+   * record is at least as recent; with CreateTime the caller still filters.
+   */
+  sinceMs?: number;
+  /** Records handed to `each` so far, of the total between the starts and the log ends. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Reads every record of `topic` that is there now: each partition from its first offset (or
+ * `from`'s) to its log end as of the call, handed to `each` in offset order per partition; returns
+ * once the last one was. Read-only: kafkajs has no manual assignment, so it reads in a consumer
+ * group of its own that never commits an offset and is deleted after. Throws UnknownTopicError for
+ * a missing topic.
+ */
+export async function readToEnd(kafka: Kafka, topic: string, each: (partition: number, message: KafkaMessage) => void | Promise<void>, opts: ReadToEndOptions): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const spans = new Map<number, { start: bigint; end: bigint }>();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) throw new UnknownTopicError(topic);
+    const byTime = opts.sinceMs === undefined ? [] : await admin.fetchTopicOffsetsByTimestamp(topic, opts.sinceMs);
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      const low = BigInt(p.low);
+      const high = BigInt(p.high);
+      const found = byTime.find((b) => b.partition === p.partition)?.offset;
+      // -1: no record that recent on this partition
+      const from = found === undefined ? low : found === '-1' ? high : BigInt(found);
+      const start = from > low ? from : low;
+      if (start < high) spans.set(p.partition, { start, end: high });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const total = [...spans.values()].reduce((s, x) => s + Number(x.end - x.start), 0);
+  let done = 0;
+  opts.onProgress?.(0, total);
+  if (spans.size === 0) return;
+  const remaining = new Set(spans.keys());
+  const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
+  let finish!: (err?: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => (finish = (err) => (err === undefined ? resolve() : reject(err as Error))));
+  // A batch that compaction or control records emptied reaches no eachBatch, only this event.
+  const reached = (partition: number, lastOffset: string): void => {
+    const span = spans.get(partition);
+    if (span && BigInt(lastOffset) + 1n >= span.end && remaining.delete(partition) && remaining.size === 0) finish();
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => reached(e.payload.partition, e.payload.lastOffset));
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!e.payload.restart) finish(e.payload.error);
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const span = spans.get(batch.partition);
+        if (!span || !remaining.has(batch.partition)) return;
+        for (const m of batch.messages) {
+          const offset = BigInt(m.offset);
+          // before the start, or delivered again after the seek below: handed over once only
+          if (offset < span.start) continue;
+          if (offset >= span.end) break;
+          span.start = offset + 1n;
+          await each(batch.partition, m);
+          opts.onProgress?.(++done, total);
+        }
+      },
+    });
+    if (opts.sinceMs !== undefined) for (const [partition, { start }] of spans) consumer.seek({ topic, partition, offset: start.toString() });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+    await deleteGroupQuietly(kafka, opts.groupId);
+  }
+}
+
+/**
+ * Removes an empty group that committed nothing, best effort: the broker would drop it by itself
+ * at its next clean-up, and a user without DELETE on the group keeps it until then.
+ */
+async function deleteGroupQuietly(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch {
+    // left for the broker's clean-up
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -20,6 +20,8 @@ export interface TopicsInitResult {
  *
  * The DLQ accepts records DLQ_HEADROOM_BYTES larger than the largest input topic does, so that the
  * copy of a rejected record that was just small enough to be written (plus its headers) always fits.
+ * `cx.dlq-replayed.v1` (what `cxg dlq replay` sent back, one marker per DLQ record) is compacted:
+ * only each key's latest marker counts.
  */
 export async function initTopics(kafka: Kafka, serde: Serde, partitions: number): Promise<TopicsInitResult> {
   const appendTime = { name: 'message.timestamp.type', value: 'LogAppendTime' };
@@ -27,8 +29,13 @@ export async function initTopics(kafka: Kafka, serde: Serde, partitions: number)
   const dlqMax = String((await largestRecordBytes(kafka, AVRO_TOPICS)) + DLQ_HEADROOM_BYTES);
   const dlq = await ensureTopics(kafka, [{ topic: TOPICS.dlq, numPartitions: partitions, configEntries: [appendTime, { name: 'max.message.bytes', value: dlqMax }] }]);
   if (dlq.existing.length > 0) await raiseDlqLimit(kafka, Number(dlqMax));
+  const replayed = await ensureTopics(kafka, [{ topic: TOPICS.dlqReplayed, numPartitions: partitions, configEntries: [appendTime, { name: 'cleanup.policy', value: 'compact' }] }]);
   const ids = await serde.registerAll();
-  return { created: [...inputs.created, ...dlq.created], existing: [...inputs.existing, ...dlq.existing], schemaIds: Object.fromEntries(ids) };
+  return {
+    created: [...inputs.created, ...dlq.created, ...replayed.created],
+    existing: [...inputs.existing, ...dlq.existing, ...replayed.existing],
+    schemaIds: Object.fromEntries(ids),
+  };
 }
 
 /**

@@ -87,7 +87,7 @@ function positive(raw: string): number {
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-function isoInstant(raw: string): number {
+export function isoInstant(raw: string): number {
   const ms = ISO_DATE.test(raw) || ISO_DATE_TIME.test(raw) ? Date.parse(raw) : NaN;
   if (Number.isNaN(ms)) throw new InvalidArgumentError('expected an ISO-8601 date (UTC midnight) or date-time with a zone, e.g. 2026-11-01T00:00:00Z');
   return ms;
