@@ -21,13 +21,14 @@ export const WORKSPACES = {
   'services/kpi': { name: '@cxg/kpi', may: ['@cxg/engine', '@cxg/platform'] },
   'services/accruals': { name: '@cxg/accruals', may: ['@cxg/engine', '@cxg/platform', '@cxg/ledger'] },
   'tools/stack': { name: '@cxg/stack', may: ['@cxg/platform'] },
+  'infra/grafana': { name: '@cxg/grafana', may: [] },
   'services/cli': {
     name: '@cxg/cli',
     may: ['@cxg/engine', '@cxg/platform', '@cxg/ledger', '@cxg/simulator', '@cxg/detector', '@cxg/kpi', '@cxg/accruals', '@cxg/stack'],
   },
   test: {
     name: '@cxg/integration',
-    may: ['@cxg/engine', '@cxg/platform', '@cxg/ledger', '@cxg/simulator', '@cxg/detector', '@cxg/kpi', '@cxg/accruals', '@cxg/stack'],
+    may: ['@cxg/engine', '@cxg/platform', '@cxg/ledger', '@cxg/simulator', '@cxg/detector', '@cxg/kpi', '@cxg/accruals', '@cxg/stack', '@cxg/grafana'],
     reaches: ['services/cli/src/commands/', 'services/kpi/test/'],
   },
 };

@@ -11,26 +11,21 @@ import { TOPICS } from '@cxg/engine';
 import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints } from '@cxg/platform';
 import { openLedger } from '@cxg/ledger';
 import { simulate, withIdPrefix } from '@cxg/simulator';
-// @ts-expect-error plain ESM script without type declarations
-import { targetsOf } from '../infra/grafana/generate.mjs';
+import { targetsOf } from '@cxg/grafana';
 import { eventually, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
 
-interface Target {
-  expr?: string;
-  rawSql?: string;
-  refId: string;
-}
 const root = fileURLToPath(new URL('..', import.meta.url));
 const boards = ['operations', 'pipeline-health', 'finance'].map((name) => ({
   name,
-  targets: (targetsOf(JSON.parse(readFileSync(join(root, 'infra/grafana/dashboards', `${name}.json`), 'utf8'))) as Array<{ panel: { title: string }; target: Target }>),
+  targets: targetsOf(JSON.parse(readFileSync(join(root, 'infra/grafana/dashboards', `${name}.json`), 'utf8'))),
 }));
 const promql = boards.flatMap((b) => b.targets.filter((t) => t.target.expr).map((t) => ({ where: `${b.name}: ${t.panel.title} ${t.target.refId}`, q: t.target.expr! })));
 const sql = boards.flatMap((b) => b.targets.filter((t) => t.target.rawSql).map((t) => ({ where: `${b.name}: ${t.panel.title} ${t.target.refId}`, q: t.target.rawSql! })));
 
-/** Grafana's template variables with a value each, as a user picking "All" would send them. */
+/** Grafana's template variables with a value each, as a user picking "All" would send them ($__range: the time range). */
 const substitute = (q: string) =>
   q
+    .replaceAll('$__range', '1h')
     .replaceAll('$provider', '.*')
     .replaceAll('$family', '.*')
     .replaceAll('$worker', 'detector|kpi|accruals')
@@ -38,6 +33,14 @@ const substitute = (q: string) =>
     .replaceAll('$__all', '.*');
 
 const PORTS = { detector: 19_431, kpi: 19_432, accruals: 19_433, prometheus: 19_490 };
+
+/** The series of an instant PromQL query. */
+async function instant(q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const res = (await fetch(`http://127.0.0.1:${PORTS.prometheus}/api/v1/query?query=${encodeURIComponent(q)}`).then((r) => r.json())) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
+  return res.data.result;
+}
 const workers: Array<{ child: ChildProcess }> = [];
 let prometheus: ChildProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'cxg-dash-'));
@@ -124,6 +127,28 @@ describe('Grafana boards', () => {
       const workers = res.data.result.map((r) => r.metric.worker).sort();
       return workers.join() === 'accruals,detector,kpi' ? true : undefined;
     }, 30_000, 'batch durations of all three workers under their names');
+  });
+
+  it('lag per partition names one owning group member per partition, of the worker that reads it', async () => {
+    const { q } = promql.find((p) => p.where.startsWith('pipeline-health: Consumer lag per partition and owner '))!;
+    await eventually(async () => {
+      const rows = await instant(substitute(q));
+      const workers = new Set(rows.map((r) => r.metric.worker));
+      if (workers.size < 3) return undefined;
+      for (const r of rows) expect(r.metric.member).toMatch(new RegExp(`^cx-${r.metric.worker}-`));
+      const partitions = rows.map((r) => `${r.metric.worker} ${r.metric.topic} ${r.metric.partition}`);
+      expect(new Set(partitions).size).toBe(partitions.length);
+      return true;
+    }, 30_000, 'lag rows with their owner for all three workers');
+  });
+
+  it('alert state per provider has a lane per provider with a contract threshold', async () => {
+    const { q } = promql.find((p) => p.where.startsWith('operations: Alert state per provider '))!;
+    const providers = (await instant('group by (provider) (cx_kpi_breached)')).map((r) => r.metric.provider).sort();
+    expect(providers.length).toBeGreaterThan(0);
+    const lanes = await instant(substitute(q));
+    expect(lanes.map((r) => r.metric.provider).sort()).toEqual(providers);
+    for (const r of lanes) expect(['0', '1', '2']).toContain(r.value[1]);
   });
 
   it('every SQL query runs without error on ClickHouse migrated by the accruals code', async () => {

@@ -108,7 +108,7 @@ describe('import rules', () => {
     ]);
     expect(violationsOf('test/x.test.ts', "import { register } from '../services/cli/src/commands/kpis.ts';")).toEqual([]);
     expect(violationsOf('test/x.test.ts', "import { describeFailure } from '../services/cli/src/errors.ts';")).toEqual([
-      'test/x.test.ts:1: imports ../services/cli/src/errors.ts, a path into services/cli (test may import @cxg/engine, @cxg/platform, @cxg/ledger, @cxg/simulator, @cxg/detector, @cxg/kpi, @cxg/accruals, @cxg/stack, by package name)',
+      'test/x.test.ts:1: imports ../services/cli/src/errors.ts, a path into services/cli (test may import @cxg/engine, @cxg/platform, @cxg/ledger, @cxg/simulator, @cxg/detector, @cxg/kpi, @cxg/accruals, @cxg/stack, @cxg/grafana, by package name)',
     ]);
     // what a workspace may use passes
     expect(violationsOf('services/accruals/src/x.ts', "import { openLedger } from '@cxg/ledger';\nimport { tempLedger } from '@cxg/ledger/testing';")).toEqual([]);

@@ -10,6 +10,8 @@ export interface PipelineMetrics {
   batchSeconds: Histogram;
   processingLagSeconds: Histogram;
   consumerLag: Gauge<'topic' | 'partition'>;
+  /** 1 per topic-partition this process owns in its consumer group, `member` its group member id (recordAssignment). */
+  assignment: Gauge<'topic' | 'partition' | 'member'>;
   /** 1 while the last probe of a dependency (kafka, redis, clickhouse) succeeded. */
   dependencyUp: Gauge<'dependency'>;
   /** Up → down transitions of each dependency. */
@@ -62,6 +64,12 @@ export function createMetrics(worker: string): PipelineMetrics {
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
+    assignment: new Gauge({
+      name: 'cx_consumer_assignment',
+      help: '1 per topic-partition this member owns in its consumer group (member: the group member id); replaced at each rebalance',
+      labelNames: ['topic', 'partition', 'member'],
+      registers: [registry],
+    }),
     dependencyUp: new Gauge({
       name: 'cx_dependency_up',
       help: '1 while the last probe of the dependency answered in time, else 0',
@@ -87,4 +95,25 @@ export function createMetrics(worker: string): PipelineMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * After a rebalance (`next`, this process's new assignment as group member `member`):
+ * cx_consumer_assignment names exactly the partitions it owns now, and the partitions it gave up
+ * leave cx_consumer_lag (their new owner reports them), so no partition shows two owners or a
+ * stale lag. A partition just assigned has no lag series until its first batch.
+ */
+export function recordAssignment(
+  metrics: Pick<PipelineMetrics, 'assignment' | 'consumerLag'>,
+  member: string,
+  previous: Record<string, number[]>,
+  next: Record<string, number[]>,
+): void {
+  metrics.assignment.reset();
+  for (const [topic, partitions] of Object.entries(next)) {
+    for (const p of partitions) metrics.assignment.set({ topic, partition: String(p), member }, 1);
+  }
+  for (const [topic, partitions] of Object.entries(previous)) {
+    for (const p of partitions) if (!next[topic]?.includes(p)) metrics.consumerLag.remove({ topic, partition: String(p) });
+  }
 }

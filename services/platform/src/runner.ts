@@ -4,7 +4,7 @@ import { CoPartitionAssigner } from './kafka.ts';
 import { sendToDlq, type Rejected } from './dlq.ts';
 import { StateKeeper, type StateOptions } from './rebuild.ts';
 import type { Logger } from './logger.ts';
-import type { PipelineMetrics } from './metrics.ts';
+import { recordAssignment, type PipelineMetrics } from './metrics.ts';
 import { UndecodableError, type Serde } from './serde.ts';
 
 export interface Consumed<V = unknown> {
@@ -180,7 +180,8 @@ export class ConsumerRunner {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
       contact();
-      log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+      log.info({ assignment: e.payload.memberAssignment, memberId: e.payload.memberId }, 'joined consumer group');
+      recordAssignment(this.opts.metrics, e.payload.memberId, this.assignment, e.payload.memberAssignment);
       this.assignment = e.payload.memberAssignment;
       this.restartAt.clear();
       this.keeper?.reset();
@@ -367,6 +368,7 @@ export class ConsumerRunner {
     this.stopping = true;
     if (this.ticker) clearInterval(this.ticker);
     this.joined = false;
+    this.opts.metrics.assignment.reset();
     if (this.consumer) {
       await this.consumer.stop();
       await this.chain;

@@ -1,0 +1,3 @@
+import { cxgVitest } from '../../vitest.shared.ts';
+
+export default cxgVitest('grafana');
