@@ -6,9 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { TOPICS, replay } from '@cxg/engine';
+import { Decimal, TOPICS, localDateOf, replay, type JourneySignal } from '@cxg/engine';
 import type { OutRecord } from '@cxg/platform';
-import { closeLedger, openLedger, readLines, readWatermark, rows, type StoredLine } from '@cxg/ledger';
+import { closeLedger, openLedger, readAdjustments, readLines, readWatermark, rows, type StoredAdjustment, type StoredLine } from '@cxg/ledger';
 import { spawnCxg } from './helpers.ts';
 
 export interface LedgerRun {
@@ -77,19 +77,81 @@ contracts:
   return { config, contracts };
 }
 
-/** The run's contracts' ledger, the watermark, and how many of the run's contacts are stored. */
-export async function readLedger(url: string, r: LedgerRun): Promise<{ lines: StoredLine[]; watermark: number | null; facts: number }> {
+/** The run's contracts' ledger (lines and adjustments), the watermark, and how many of the run's contacts are stored. */
+export async function readLedger(url: string, r: LedgerRun): Promise<{ lines: StoredLine[]; adjustments: StoredAdjustment[]; watermark: number | null; facts: number }> {
   const client = await openLedger(url);
   try {
     const [n] = await rows<{ n: string }>(client, 'SELECT count() AS n FROM contacts FINAL WHERE startsWith(event_id, {run:String})', { run: `${r.run}-` });
-    return { lines: await readLines(client, { contractIds: r.contracts }), watermark: await readWatermark(client), facts: Number(n?.n ?? 0) };
+    return {
+      lines: await readLines(client, { contractIds: r.contracts }),
+      adjustments: await readAdjustments(client, { contractIds: r.contracts, includeZero: true }),
+      watermark: await readWatermark(client),
+      facts: Number(n?.n ?? 0),
+    };
   } finally {
     await closeLedger(client, url);
   }
 }
 
-/** Lines without their version (which counts ratings, and differs between a worker and a replay). */
-export const strip = (lines: StoredLine[]) => lines.map(({ version: _v, ...l }) => l);
+/** Rows without their version (which counts ratings, and differs between a worker and a replay). */
+export const strip = <T extends { version: string }>(rows: T[]) => rows.map(({ version: _v, ...l }) => l);
+
+/**
+ * What the ledger holds per line, its line plus every adjustment to it, with the line's status:
+ * the same whatever order the records arrived in (a late record moves money from the line to an
+ * adjustment, never in or out of the sum), so runs that cannot keep the file's order compare this.
+ */
+export function heldLines(ledger: { lines: StoredLine[]; adjustments: StoredAdjustment[] }): Array<{ accrual_id: string; status: string; quantity: string; amount_cents: bigint }> {
+  const held = new Map<string, { accrual_id: string; status: string; q: Decimal; amount_cents: bigint }>();
+  const at = (id: string, status: string) => held.get(id) ?? held.set(id, { accrual_id: id, status, q: Decimal.ZERO, amount_cents: 0n }).get(id)!;
+  for (const l of ledger.lines) {
+    const h = at(l.accrual_id, l.status);
+    h.q = h.q.add(Decimal.fromDecimalString(l.quantity));
+    h.amount_cents += l.amount_cents;
+  }
+  for (const a of ledger.adjustments) {
+    const h = at(a.accrual_id, 'final');
+    h.q = h.q.add(Decimal.fromDecimalString(a.quantity_delta));
+    h.amount_cents += a.amount_delta_cents;
+  }
+  return [...held.values()]
+    .filter((h) => !(h.amount_cents === 0n && h.q.isZero()))
+    .map(({ q, ...h }) => ({ ...h, quantity: q.toFixed(4) }))
+    .sort((a, b) => (a.accrual_id < b.accrual_id ? -1 : a.accrual_id > b.accrual_id ? 1 : 0));
+}
+
+/**
+ * The run's records and signals as the waves to produce one after the other, each once the worker
+ * has caught up with the one before, so that the worker reads them in the replay's order as far as
+ * the ledger can tell. A record arrives with the watermark after it (the greatest event time
+ * accepted so far, in file order), and the ledger looks at an arrival only through the local day
+ * it falls on and the day it is final for, the pair (day of a, day of a − L) in the contracts' zone:
+ * a wave is a run of records whose arrivals share that pair, so the order inside a wave, which the
+ * topics' partitions do not keep, cannot change a line or an adjustment. A signal goes with its
+ * contact (`cxg replay` gives it its contact's arrival); `extra` (re-emitted signals) with the last wave.
+ */
+export function inWaves(records: readonly OutRecord[], signals: readonly OutRecord[], extra: readonly OutRecord[], nowMs: number, timeZone: string, latenessMs: number): OutRecord[][] {
+  const result = replay(records.map((x, i) => ({ line: i + 1, topic: x.topic, value: x.value })), { nowMs });
+  const arrived = new Map([...result.arrivedMs].map(([e, a]) => [e.event_id, a]));
+  const band = (a: number) => `${localDateOf(a, timeZone)}|${localDateOf(a - latenessMs, timeZone)}`;
+  const waves: Array<{ band: string; records: OutRecord[] }> = [];
+  let watermark = -Infinity;
+  for (const x of records) {
+    const id = (x.value as { event_id?: unknown }).event_id;
+    const a = typeof id === 'string' ? arrived.get(id) : undefined;
+    if (a !== undefined && a > watermark) watermark = a;
+    const b = watermark === -Infinity ? '' : band(watermark);
+    if (waves.at(-1)?.band !== b) waves.push({ band: b, records: [] });
+    waves.at(-1)!.records.push(x);
+  }
+  for (const s of signals) {
+    const a = arrived.get((s.value as JourneySignal).contact_event_id);
+    const wave = (a === undefined ? undefined : waves.find((w) => w.band === band(a))) ?? waves.at(-1)!;
+    wave.records.push(s);
+  }
+  waves.at(-1)!.records.push(...extra);
+  return waves.map((w) => w.records);
+}
 
 /**
  * `cxg replay` of the run's records into a directory of its own; returns its ledger and JSON. The

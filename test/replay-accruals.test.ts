@@ -47,7 +47,7 @@ describe('cxg replay: accruals and monthly KPIs', () => {
       monthly_kpis: Array<Record<string, unknown>>;
       rejected: Array<{ line: number; reason: string }>;
     };
-    expect(Object.keys(doc)).toEqual(['signals', 'accruals', 'monthly_kpis', 'rejected', 'duplicates']);
+    expect(Object.keys(doc)).toEqual(['signals', 'accruals', 'adjustments', 'monthly_kpis', 'rejected', 'duplicates']);
     expect(doc.signals).toHaveLength(1);
     expect(doc.rejected).toEqual([{ line: 4, event_id: 'rpa-bad', reason: 'missing_field' }]);
     const a = doc.accruals.filter((l) => l.contract_id === 'c-prov-a-2026' && l.date === '2026-11-02');
@@ -62,7 +62,7 @@ describe('cxg replay: accruals and monthly KPIs', () => {
     expect(doc.accruals.filter((l) => l.date === '2026-11-03').every((l) => l.status === 'provisional')).toBe(true);
     expect(doc.accruals.find((l) => l.contract_id === 'c-prov-b-2026' && l.line_type === 'gainshare_repeat')).toMatchObject({ quantity: -0.75, amount_cents: -225 });
     // the ledger starts at the provider's first record: nothing is booked for the months before the data
-    expect(doc.accruals.filter((l) => l.contract_id === 'c-prov-a-2026' && l.date < '2026-11-02')).toEqual([]);
+    expect(doc.accruals.filter((l) => l.contract_id === 'c-prov-a-2026' && String(l.date) < '2026-11-02')).toEqual([]);
     expect(doc.monthly_kpis).toEqual([
       { provider_id: 'prov-a', month: '2026-11', answered: 2, repeat_rate: 0, fcr_rate: 1, csat_top2: 1, service_level: 1, abandon_rate: 0, aht_seconds: 90, switch_share: 0 },
       { provider_id: 'prov-b', month: '2026-11', answered: 1, repeat_rate: 1, fcr_rate: 0, csat_top2: 1, service_level: 1, abandon_rate: 0, aht_seconds: 300, switch_share: 0 },

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import { TOPICS, replay } from '@cxg/engine';
-import { createProducer, groupAtLogEnd, initTopics, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
+import { createProducer, groupAtLogEnd, initTopics, loadContractsConfig, produceRecords, readEndpoints, type OutRecord } from '@cxg/platform';
 import { simulate, withIdPrefix } from '@cxg/simulator';
 import { chdbHolder } from '@cxg/ledger';
 import { ACCRUALS_TOPICS } from '@cxg/accruals';
 import { caughtUp, cxgBin, eventually, freePort, kafkaFor, runId, serdeFor, spawnCxg } from './helpers.ts';
-import { familyPrefix, withRunFamilies } from './ledger-scope.ts';
+import { familyPrefix, inWaves, withRunFamilies } from './ledger-scope.ts';
 
 const kafka = kafkaFor('test-statement-worker');
 const serde = serdeFor();
@@ -43,8 +43,12 @@ function cxg(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** Ten simulated days from 24 October 2026 (October closes), unique to the run, with their signals. */
-function records(): OutRecord[] {
+/**
+ * Ten simulated days from 24 October 2026 (October closes), unique to the run, with their
+ * signals, as waves produced one after the other (ledger-scope.ts, inWaves): read in bulk across
+ * topics, records would arrive out of order and many count as late (adjustments, not lines).
+ */
+function recordWaves(latenessMs: number): OutRecord[][] {
   const sim = simulate({ seed: 41, customers: 150, providers: 1, days: 10, startMs: Date.UTC(2026, 9, 24), nowMs: NOW, issueRate: 0.5 });
   const out = [...sim].map((r) => {
     const x = withIdPrefix(r, run);
@@ -53,7 +57,7 @@ function records(): OutRecord[] {
     return withRunFamilies(x as OutRecord, run);
   });
   const { signals } = replay(out.map((x, i) => ({ line: i + 1, topic: x.topic, value: x.value })), { nowMs: NOW });
-  return [...out, ...signals.map((s) => ({ topic: TOPICS.signals, key: s.customer_id, value: s }))];
+  return inWaves(out, signals.map((s) => ({ topic: TOPICS.signals, key: s.customer_id, value: s })), [], NOW, 'Europe/Berlin', latenessMs);
 }
 
 function contractsFile(): string {
@@ -101,15 +105,18 @@ beforeAll(async () => {
   const group = `${run}-accruals`;
   await groupAtLogEnd(kafka, group, ACCRUALS_TOPICS);
   port = await freePort();
-  worker = spawnCxg(['run', 'accruals'], { CX_ACCRUALS_GROUP: group, CX_CONFIG: contractsFile(), CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port), LOG_LEVEL: 'warn' });
+  const config = contractsFile();
+  worker = spawnCxg(['run', 'accruals'], { CX_ACCRUALS_GROUP: group, CX_CONFIG: config, CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port), LOG_LEVEL: 'warn' });
   await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined), 90_000, 'the accruals worker ready');
-  await produceRecords(producer, serde, records(), { rawOnEncodeError: true });
-  // one read while the worker is still storing and rating the run (its route shares the worker's client)
-  midStream = cxg(statementArgs('--json'), { CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port) });
-  await eventually(async () => ((await caughtUp(kafka, group, ACCRUALS_TOPICS)) ? true : undefined), 120_000, 'the accruals worker to catch up').catch((err: Error) => {
-    throw new Error(`${err.message}\naccruals: ${worker!.output().slice(-3000)}`);
-  });
-}, 240_000);
+  for (const [i, wave] of recordWaves(loadContractsConfig(config).detection.allowed_lateness_ms).entries()) {
+    await produceRecords(producer, serde, wave, { rawOnEncodeError: true });
+    // one read while the worker is still storing and rating the run (its route shares the worker's client)
+    if (i === 0) midStream = cxg(statementArgs('--json'), { CLICKHOUSE_URL: clickhouse, METRICS_PORT: String(port) });
+    await eventually(async () => ((await caughtUp(kafka, group, ACCRUALS_TOPICS)) ? true : undefined), 120_000, 'the accruals worker to catch up').catch((err: Error) => {
+      throw new Error(`${err.message}\naccruals: ${worker!.output().slice(-3000)}`);
+    });
+  }
+}, 400_000);
 
 afterAll(async () => {
   await stopWorker('SIGKILL');

@@ -31,18 +31,24 @@ import {
 import type { BatchContext, BatchHandler, Consumed, Logger, TopicPartitionOffset } from '@cxg/platform';
 import {
   DirtyDays,
+  configVersion,
   insertFacts,
+  isRatedUnder,
+  rateRange,
+  saveRatedUnder,
   insertSignals,
   lookupStored,
   monthToDate,
   noteRecord,
   rateDays,
   ratedContract,
+  readArrivedWatermark,
   readFirstRecords,
   readRatedStarts,
   readWatermark,
   saveRatedStarts,
   saveWatermark,
+  storedSignalArrivals,
   touchByEvent,
   touchBySignal,
   watermarkDays,
@@ -95,10 +101,50 @@ export class AccrualsHandler implements BatchHandler {
 
   /** Loads the durable watermark; call before the first batch. */
   async init(): Promise<void> {
-    this.watermark = this.seen = await readWatermark(this.deps.client);
+    this.watermark = await readWatermark(this.deps.client);
+    // facts stored but not rated before a crash raised the watermark too: arrivals go on from there
+    const arrived = await readArrivedWatermark(this.deps.client);
+    this.seen = arrived !== null && (this.watermark === null || arrived > this.watermark) ? arrived : this.watermark;
     this.firsts = await readFirstRecords(this.deps.client);
     this.ratedStarts = await readRatedStarts(this.deps.client);
     if (this.watermark !== null) this.deps.metrics.watermarkSeconds.set(this.watermark / 1000);
+  }
+
+  /**
+   * A line that cannot be booked (an amount beyond the signed 64-bit range of cents) comes from
+   * the input, so retrying cannot help: its contract month is logged, counted and left as it was,
+   * and every other month and contract is rated. The day is tried again when it is next touched
+   * (a new fact, turning final, a month close) or by `cxg rerate`.
+   */
+  private readonly onLineError = (err: LineRangeError, chunk: RatingChunk): void => {
+    this.deps.metrics.accrualErrors.inc({ contract: err.contract_id, reason: err.reason });
+    this.deps.log.error({ contract: err.contract_id, date: err.date, line_type: err.line_type, channel: err.channel, month: chunk.month, reason: err.reason }, err.message);
+  };
+
+  /**
+   * Settles the whole ledger under this contracts file when it was last settled under another
+   * (docs/accruals.md, "Config versions"): every contract from its ledger start to the watermark's
+   * day, final lines kept and their changes posted as config_change adjustments (a line type the
+   * file no longer rates reversed), provisional ones replaced. Returns the adjustment rows posted.
+   */
+  async settleConfigChange(): Promise<number> {
+    const { client, config, versions, log } = this.deps;
+    const version = configVersion(config);
+    if (await isRatedUnder(client, version)) return 0;
+    let adjustments = 0;
+    if (this.watermark !== null) {
+      const contracts = config.contracts.flatMap((k) => ratedContract(k, this.firsts) ?? []);
+      const summary = await rateRange(client, config, contracts, '0000-01-01', '9999-12-31', this.watermark, {
+        versions,
+        previousWatermarkMs: this.watermark,
+        reconcile: true,
+        onLineError: this.onLineError,
+      });
+      adjustments = summary.adjustments;
+      log.info({ config_version: version, days: summary.days, adjustments }, 'ledger settled under the new config version');
+    }
+    await saveRatedUnder(client, version, versions.next());
+    return adjustments;
   }
 
   get watermarkMs(): number | null {
@@ -146,7 +192,12 @@ export class AccrualsHandler implements BatchHandler {
       if (isSignal(r.value)) signals.push(r.value);
       else ctx.reject(r, 'wrong_type', 'not a JourneySignal');
     }
-    await insertSignals(this.deps.client, signals, this.deps.versions.next());
+    // A signal arrives with the watermark at the time (at least its contact's end), once: re-emitted, it keeps its first arrival.
+    const arrivals = await storedSignalArrivals(this.deps.client, signals.map((s) => s.signal_id));
+    for (const s of signals) {
+      if (!arrivals.has(s.signal_id)) arrivals.set(s.signal_id, this.seen === null || s.contact_ended_at > this.seen ? s.contact_ended_at : this.seen);
+    }
+    await insertSignals(this.deps.client, signals, this.deps.versions.next(), arrivals);
     for (const s of signals) touchBySignal(this.dirty, this.deps.config, s);
     this.deps.metrics.events.inc({ topic: ctx.topic, result: 'accepted' }, signals.length);
   }
@@ -180,10 +231,12 @@ export class AccrualsHandler implements BatchHandler {
       metrics.events.inc({ topic, result: verdict.result });
       if (verdict.result === 'duplicate') continue;
       batch.remember(topic, verdict.event);
-      accepted.push({ topic, event: verdict.event, source });
       const t = eventTimeOf(verdict.event);
       metrics.processingLagSeconds.observe(Math.max(0, (now - t) / 1000));
       if (this.seen === null || t > this.seen) this.seen = t;
+      // arrival = the watermark right after accepting it; a re-read after a crash keeps the first
+      const reread = stored.events.get(verdict.event.event_id) === source ? stored.arrived.get(verdict.event.event_id) : undefined;
+      accepted.push({ topic, event: verdict.event, source, arrivedMs: reread ?? this.seen });
       if (topic === TOPICS.contacts) noteRecord(this.firsts, (verdict.event as ContactEvent).provider_id, t);
       else if (topic === TOPICS.customers) noteRecord(this.firsts, (verdict.event as CustomerEvent).provider_id, t);
     }
@@ -198,14 +251,7 @@ export class AccrualsHandler implements BatchHandler {
     const end = metrics.ratingSeconds.startTimer();
     const latenessMs = config.detection.allowed_lateness_ms;
     let days = 0;
-    // A line that cannot be booked (an amount beyond the signed 64-bit range of cents) comes from
-    // the input, so retrying cannot help: its contract month is logged, counted and left as it
-    // was, and every other month and contract is rated. The day is tried again when it is next
-    // touched (a new fact, turning final, a month close) or by `cxg rerate`.
-    const onLineError = (err: LineRangeError, chunk: RatingChunk) => {
-      metrics.accrualErrors.inc({ contract: err.contract_id, reason: err.reason });
-      log.error({ contract: err.contract_id, date: err.date, line_type: err.line_type, channel: err.channel, month: chunk.month, reason: err.reason }, err.message);
-    };
+    const onLineError = this.onLineError;
     const moved = new Map<string, string>();
     for (const contract of config.contracts) {
       const c = ratedContract(contract, this.firsts);
@@ -216,7 +262,8 @@ export class AccrualsHandler implements BatchHandler {
       const before = this.ratedStarts.get(c.id);
       if (before === undefined || c.valid_from < before) dates.push(...datesBetween(c.valid_from, before === undefined ? c.valid_to : addDays(before, -1)));
       if (before !== c.valid_from) moved.set(c.id, c.valid_from);
-      if (dates.length > 0) days += (await rateDays(client, config, c, dates, watermark, { versions, onLineError })).days;
+      // what was final at the last rated watermark is never rewritten: changes to it become adjustments
+      if (dates.length > 0) days += (await rateDays(client, config, c, dates, watermark, { versions, onLineError, previousWatermarkMs: this.watermark })).days;
     }
     // Saved after the rating, like the watermark: a crash before re-rates those days again.
     if (moved.size > 0) {

@@ -38,6 +38,7 @@ export function startAccruals(opts: AccrualsOptions = {}): Promise<RunningWorker
       await handler.init();
       // Before the first rating, so every version a line's basis names is in the ledger.
       if (await recordConfigVersion(client, config)) log.info({ config_version: configVersion(config), file: config.file }, 'new config version recorded');
+      await handler.settleConfigChange();
       return {
         topics: ACCRUALS_TOPICS,
         handler,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, eventTimeOf, replay, detectionSettingsOf, localDateOf, type ContactEvent, type InputEvent, type InputTopic } from '@cxg/engine';
 import { createLogger, type BatchContext, type Consumed } from '@cxg/platform';
-import { VersionClock, rateRange, readLines, readRatedStarts, readWatermark, rows, type StoredLine } from '@cxg/ledger';
+import { VersionClock, rateRange, readAdjustments, readLines, readRatedStarts, readWatermark, rows, type StoredLine } from '@cxg/ledger';
 import { config, contact, customer, journey, tempLedger, utc } from '@cxg/ledger/testing';
 import { AccrualsHandler } from '../src/handler.ts';
 import { createAccrualsMetrics } from '../src/metrics.ts';
@@ -157,7 +157,8 @@ describe('AccrualsHandler', () => {
     const flaky = Object.create(ledger.client) as typeof ledger.client;
     let fail = true;
     flaky.insert = (async (params: Parameters<typeof ledger.client.insert>[0]) => {
-      if (fail && params.table === 'accrual_lines') {
+      // the late contact's day is final: its change is an adjustment, not a rewritten line
+      if (fail && params.table === 'accrual_adjustments') {
         fail = false;
         throw new Error('ClickHouse went away');
       }
@@ -171,12 +172,33 @@ describe('AccrualsHandler', () => {
     await expect(h.onTick()).rejects.toThrow(/went away/);
     expect(await h.onTick()).toEqual([{ topic: TOPICS.contacts, partition: 0, offset: ctx.nextOffset }]);
     const upsell = (await readLines(ledger.client, { contractIds: ['h-a'], from: '2026-10-30', to: '2026-10-30', lineTypes: ['upsell_commission'] }))[0]!;
-    expect(JSON.parse(upsell.basis).sale_cents).toBeGreaterThanOrEqual(100_000);
+    expect(JSON.parse(upsell.basis).sale_cents).toBeLessThan(100_000);
+    const booked = (await readAdjustments(ledger.client, { contractIds: ['h-a'] })).filter((a) => a.accrual_id === upsell.accrual_id);
+    expect(booked).toMatchObject([{ cause: 'late_event', booked_on: localDateOf(watermarkMs!, 'Europe/Berlin'), quantity_delta: '100000.0000' }]);
+    expect(JSON.parse(booked[0]!.evidence)).toEqual({ records: [`contact:${late.event_id}`] });
   });
 
   it('exports month-to-date cents per contract and line type', async () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/cx_accrual_cents\{contract="h-a",line_type="contact_fee",worker="accruals"\} \d+/);
+  });
+
+  it('a new contracts file settles the ledger once: final lines kept, changes posted as config_change adjustments', async () => {
+    const changed = config(cfg.text.replace('per_contact_cents: {PHONE: 390}', 'per_contact_cents: {PHONE: 400}'));
+    const h = new AccrualsHandler({ client: ledger.client, config: changed, metrics: createAccrualsMetrics(), versions: new VersionClock(), log: createLogger('test', 'warn'), now: () => NOW });
+    await h.init();
+    const final = (await readLines(ledger.client)).filter((l) => l.status === 'final');
+    const before = (await readAdjustments(ledger.client)).length;
+    expect(await h.settleConfigChange()).toBeGreaterThan(0);
+    const posted = (await readAdjustments(ledger.client)).filter((a) => a.cause === 'config_change');
+    expect(posted.length).toBeGreaterThan(0);
+    // only h-b's phone price moved: 10 cents more per contact it holds, booked on the watermark's day
+    expect(posted.every((a) => a.contract_id === 'h-b' && a.line_type === 'contact_fee' && a.amount_delta_cents > 0n && a.amount_delta_cents % 10n === 0n)).toBe(true);
+    expect(new Set(posted.map((a) => a.booked_on))).toEqual(new Set([localDateOf(h.watermarkMs!, 'Europe/Berlin')]));
+    expect((await readLines(ledger.client)).filter((l) => l.status === 'final' && final.some((f) => f.accrual_id === l.accrual_id))).toEqual(final);
+    // settled once: a restart with the same file posts nothing
+    expect(await h.settleConfigChange()).toBe(0);
+    expect((await readAdjustments(ledger.client)).length).toBe(before + posted.length);
   });
 
   it('a ledger starts at its provider’s first record; an earlier record arriving later moves the start back, and a restart keeps it', async () => {

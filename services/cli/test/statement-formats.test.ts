@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStatement, formatCents, statementJson } from '@cxg/ledger';
 import { ADJUSTMENTS_HEADER, HEADER_ROWS, LINES_HEADER, MONEY_FORMAT, TOTALS_HEADER, statementXlsx } from '../src/statement/xlsx.ts';
 import { escapeHtml, statementHtml } from '../src/statement/html.ts';
-import { storedLine as line } from '@cxg/ledger/testing';
+import { storedAdjustment, storedLine as line } from '@cxg/ledger/testing';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -32,6 +32,7 @@ const ledger = [
   line('2026-03-01', 'contact_fee', 'PHONE', '9.0000', 9999), // another month
 ];
 const s = buildStatement('k', '2026-02', ledger);
+
 const doc = statementJson(s);
 
 type Cell = ExcelJS.CellValue;
@@ -144,12 +145,28 @@ describe('statement xlsx', () => {
     expect(rowValues(totals, HEADER_ROWS + 5)).toEqual(['total', '', 4, '', formatCents(b.total_cents), 'final']);
   });
 
-  it('fills the Adjustments sheet from a list when there is one', async () => {
-    const wb = await readXlsx(
-      await statementXlsx(s, [{ booked_on: '2026-03-04', service_date: '2026-02-02', line_type: 'contact_fee', channel: 'CHAT', quantity_delta: '-1.0000', amount_delta_cents: -300n, cause: 'late cancel', evidence: 'ev-1' }]),
-    );
-    const [booked, service, ...rest] = rowValues(wb.getWorksheet('Adjustments')!, HEADER_ROWS + 2);
-    expect([dayOf(booked), dayOf(service), ...rest]).toEqual(['2026-03-04', '2026-02-02', 'contact_fee', 'CHAT', -1, -3, 'late cancel', 'ev-1']);
+  it('fills the Adjustments sheet and the totals both ways from the adjustments', async () => {
+    const adjusted = buildStatement('k', '2026-02', ledger, {
+      adjustments: [
+        storedAdjustment('k:2026-01-30:contact_fee:PHONE', '2026-02-04', '1.0000', 420n),
+        storedAdjustment('k:2026-02-02:contact_fee:CHAT', '2026-03-04', '-1.0000', -300n),
+      ],
+      watermarkMs: Date.parse('2026-02-10T00:00:00Z'),
+    });
+    const wb = await readXlsx(await statementXlsx(adjusted));
+    const ws = wb.getWorksheet('Adjustments')!;
+    const shown = [HEADER_ROWS + 2, HEADER_ROWS + 3].map((n) => {
+      const [kind, booked, service, ...rest] = rowValues(ws, n);
+      return [kind, dayOf(booked), dayOf(service), ...rest];
+    });
+    expect(shown).toEqual([
+      ['adjustment', '2026-02-04', '2026-01-30', 'contact_fee', 'PHONE', 1, 4.2, 'late_event', 'final', 'k:2026-01-30:contact_fee:PHONE', '{"records":["contact:e1"]}'],
+      ['later_adjustment', '2026-03-04', '2026-02-02', 'contact_fee', 'CHAT', -1, -3, 'late_event', 'provisional', 'k:2026-02-02:contact_fee:CHAT', '{"records":["contact:e1"]}'],
+    ]);
+    const totals = wb.getWorksheet('Totals')!;
+    const values = totals.getSheetValues().filter((r) => Array.isArray(r)).map((r) => r.slice(1));
+    expect(values.find((r) => r[0] === 'as service month')?.[4]).toBe(money(adjusted.total_cents - 300n));
+    expect(values.find((r) => r[0] === 'as booking month')?.[4]).toBe(money(adjusted.total_cents + 420n));
   });
 });
 

@@ -43,6 +43,11 @@ export interface ReplayResult {
   duplicates: number;
   /** Accepted events in processing order, for the later (KPI, accrual) stages. */
   accepted: InputEvent[];
+  /**
+   * When each accepted event arrived: the greatest event time accepted up to and including it,
+   * in input order (what the accruals worker stamps on a fact; late facts become adjustments).
+   */
+  arrivedMs: ReadonlyMap<InputEvent, number>;
   /** Greatest event time of the accepted events, null when none was accepted. */
   watermarkMs: number | null;
   /** Timeline entries the safety bound dropped (0 unless a customer floods past it). */
@@ -67,6 +72,8 @@ export function replay(records: readonly ReplayRecord[], options: ReplayOptions)
   const dedupe = new InMemoryDedupeStore();
   const rejected: ReplayRejection[] = [];
   const accepted: InputEvent[] = [];
+  const arrivedMs = new Map<InputEvent, number>();
+  let watermark = -Infinity;
   let duplicates = 0;
   for (const { line, topic, value } of records) {
     if (!isInputTopic(topic)) {
@@ -77,6 +84,8 @@ export function replay(records: readonly ReplayRecord[], options: ReplayOptions)
     if (verdict.result === 'accepted') {
       dedupe.remember(topic, verdict.event);
       accepted.push(verdict.event);
+      watermark = Math.max(watermark, eventTimeOf(verdict.event));
+      arrivedMs.set(verdict.event, watermark);
     } else if (verdict.result === 'duplicate') {
       duplicates++;
     } else {
@@ -91,5 +100,5 @@ export function replay(records: readonly ReplayRecord[], options: ReplayOptions)
     onTruncated: (_customer, dropped) => (timelineTruncated += dropped),
   }).sort(compareSignals);
   const last = accepted.at(-1);
-  return { signals, rejected, duplicates, accepted, watermarkMs: last === undefined ? null : eventTimeOf(last), timelineTruncated };
+  return { signals, rejected, duplicates, accepted, arrivedMs, watermarkMs: last === undefined ? null : eventTimeOf(last), timelineTruncated };
 }

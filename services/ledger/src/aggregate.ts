@@ -68,7 +68,7 @@ FROM (
            toUnixTimestamp64Milli(ifNull(answered_at, ended_at)) AS a,
            ${DAY_INDEX('t')} AS i
     FROM contacts FINAL
-    WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')}
+    WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')} AND arrived_ms < {cut:Int64}
 )
 WHERE i > 0
 GROUP BY i, channel`;
@@ -83,7 +83,7 @@ FROM (
            toUnixTimestamp64Milli(contact_ended_at) AS t,
            ${DAY_INDEX('t')} AS i
     FROM signals FINAL
-    WHERE ${IN_RANGE('contact_ended_at')}
+    WHERE ${IN_RANGE('contact_ended_at')} AND arrived_ms < {cut:Int64}
       AND (prior_provider_id = {p:String} OR contact_provider_id = {p:String} OR has({families:Array(String)}, intent_family))
 )
 WHERE i > 0
@@ -94,7 +94,7 @@ SELECT 'journeys' AS part, toUInt64(i) AS day, '' AS ch, [toInt128(count())] AS 
 FROM (
     SELECT toUnixTimestamp64Milli(ended_at) AS t, ${DAY_INDEX('t')} AS i
     FROM journeys FINAL
-    WHERE ${IN_RANGE('ended_at')} AND customer_id IS NOT NULL
+    WHERE ${IN_RANGE('ended_at')} AND arrived_ms < {cut:Int64} AND customer_id IS NOT NULL
       AND has({outcomes:Array(String)}, outcome) AND has({families:Array(String)}, journey_family)
 )
 WHERE i > 0
@@ -105,7 +105,7 @@ SELECT 'won' AS part, toUInt64(i) AS day, '' AS ch, [toInt128(count())] AS v
 FROM (
     SELECT toUnixTimestamp64Milli(occurred_at) AS t, ${DAY_INDEX('t')} AS i
     FROM customer_events FINAL
-    WHERE ${IN_RANGE('occurred_at')} AND provider_id = {p:String} AND type = 'ACTIVATED' AND won_by_provider
+    WHERE ${IN_RANGE('occurred_at')} AND arrived_ms < {cut:Int64} AND provider_id = {p:String} AND type = 'ACTIVATED' AND won_by_provider
 )
 WHERE i > 0
 GROUP BY i`;
@@ -123,7 +123,7 @@ FROM (
            leadInFrame(toNullable(toUnixTimestamp64Milli(occurred_at)))
                OVER (PARTITION BY customer_id ORDER BY occurred_at, event_id ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS b
     FROM customer_events FINAL
-    WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC')
+    WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND arrived_ms < {cut:Int64}
 )
 ARRAY JOIN arrayFilter(x -> x > a AND (b IS NULL OR x <= b), {ends:Array(Int64)}) AS e
 WHERE type = 'ACTIVATED' AND provider_id = {p:String}
@@ -136,11 +136,21 @@ const add = (a: Count, b: Value): Count => {
   return s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
 };
 
+/** No cut: every stored fact (the greatest Int64). */
+const ALL_ARRIVED = 9223372036854775807n;
+
 /**
  * Loads the facts of `dates` (local dates of the contract's zone, ascending, no repeats) for
- * contract k of provider p: one aggregate query whatever the number of days.
+ * contract k of provider p: one aggregate query whatever the number of days. With `arrivedBefore`
+ * only the facts that arrived before that instant count (adjustments.ts: a line as it stood then).
  */
-export async function loadDayFacts(client: ClickHouseClient, config: ContractsConfig, contract: Contract, dates: readonly string[]): Promise<Map<string, DayFacts>> {
+export async function loadDayFacts(
+  client: ClickHouseClient,
+  config: ContractsConfig,
+  contract: Contract,
+  dates: readonly string[],
+  arrivedBefore?: number,
+): Promise<Map<string, DayFacts>> {
   const out = new Map<string, DayFacts>();
   if (dates.length === 0) return out;
   for (let i = 1; i < dates.length; i++) {
@@ -162,6 +172,7 @@ export async function loadDayFacts(client: ClickHouseClient, config: ContractsCo
     sl_ms: slMs,
     families,
     outcomes: config.detection.switch_outcomes,
+    cut: (arrivedBefore === undefined ? ALL_ARRIVED : BigInt(arrivedBefore)).toString(),
   });
   for (const { part, day: i, ch, v } of found) {
     const d = days[Number(i) - 1];
@@ -201,4 +212,54 @@ export async function loadDayFacts(client: ClickHouseClient, config: ContractsCo
   }
   for (const d of days) out.set(d.aggregates.date, d);
   return out;
+}
+
+/** A fact that arrived at least the allowed lateness after its own time: a candidate for adjustments. */
+export interface LateFact {
+  kind: 'contact' | 'signal' | 'journey' | 'customer';
+  id: string;
+  /** its event time (a signal: its contact's end), epoch ms */
+  t: number;
+  arrived_ms: number;
+}
+
+// The facts each part of DAY_FACTS_SQL reads, narrowed to those that arrived ≥ L after their
+// time (the rare ones). Customer events of any provider and any earlier day count: they move the
+// active customers of every later day.
+const LATE_FACTS_SQL = `
+SELECT * FROM (
+SELECT 'contact' AS kind, event_id AS id, toUnixTimestamp64Milli(ended_at) AS t, arrived_ms FROM contacts FINAL
+WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')} AND arrived_ms - toUnixTimestamp64Milli(ended_at) >= {l_ms:Int64}
+UNION ALL
+SELECT 'signal', signal_id, toUnixTimestamp64Milli(contact_ended_at), arrived_ms FROM signals FINAL
+WHERE ${IN_RANGE('contact_ended_at')} AND arrived_ms - toUnixTimestamp64Milli(contact_ended_at) >= {l_ms:Int64}
+  AND (prior_provider_id = {p:String} OR contact_provider_id = {p:String} OR has({families:Array(String)}, intent_family))
+UNION ALL
+SELECT 'journey', event_id, toUnixTimestamp64Milli(ended_at), arrived_ms FROM journeys FINAL
+WHERE ${IN_RANGE('ended_at')} AND arrived_ms - toUnixTimestamp64Milli(ended_at) >= {l_ms:Int64} AND customer_id IS NOT NULL
+  AND has({outcomes:Array(String)}, outcome) AND has({families:Array(String)}, journey_family)
+UNION ALL
+SELECT 'customer', event_id, toUnixTimestamp64Milli(occurred_at), arrived_ms FROM customer_events FINAL
+WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND arrived_ms - toUnixTimestamp64Milli(occurred_at) >= {l_ms:Int64}
+)
+ORDER BY arrived_ms, kind, id`;
+
+/**
+ * The facts that may be late for some of `dates` (ascending local dates of the contract's zone):
+ * those that count for these days (as loadDayFacts reads them) and arrived at least the allowed
+ * lateness after their own time. Which day each is late for is the caller's to decide
+ * (adjustments.ts); the filter only keeps the query small.
+ */
+export async function loadLateFacts(client: ClickHouseClient, config: ContractsConfig, contract: Contract, dates: readonly string[]): Promise<LateFact[]> {
+  if (dates.length === 0) return [];
+  const { lo, hi } = dayParams(contract, dates);
+  const found = await rows<{ kind: LateFact['kind']; id: string; t: string | number; arrived_ms: string | number }>(client, LATE_FACTS_SQL, {
+    lo,
+    hi,
+    p: contract.provider_id,
+    families: contract.scope?.intent_families ?? [],
+    outcomes: config.detection.switch_outcomes,
+    l_ms: config.detection.allowed_lateness_ms,
+  });
+  return found.map((r) => ({ kind: r.kind, id: r.id, t: Number(r.t), arrived_ms: Number(r.arrived_ms) }));
 }

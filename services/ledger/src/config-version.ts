@@ -42,3 +42,23 @@ export async function readConfigVersions(client: ClickHouseClient): Promise<Stor
   );
   return found;
 }
+
+const RATED_CONFIG = 'rated_config_version';
+/** accrual_state holds integers: a version's first 15 hex digits (60 bits) stand for it there. */
+const asStateValue = (version: string) => BigInt(`0x${version.slice(0, 15)}`).toString();
+
+/**
+ * Whether the whole ledger was last settled under `version` (durable in accrual_state): a worker
+ * starting with another version rates every contract again (config_change adjustments), and
+ * saves the version only once that is done, so a crash in between repeats it.
+ */
+export async function isRatedUnder(client: ClickHouseClient, version: string): Promise<boolean> {
+  const [r] = await rows<{ v: string; n: string }>(client, 'SELECT toString(argMax(value, version)) AS v, count() AS n FROM accrual_state WHERE name = {name:String}', {
+    name: RATED_CONFIG,
+  });
+  return r !== undefined && r.n !== '0' && r.v === asStateValue(version);
+}
+
+export async function saveRatedUnder(client: ClickHouseClient, version: string, stateVersion: bigint): Promise<void> {
+  await client.insert({ table: 'accrual_state', format: 'JSONEachRow', values: [{ name: RATED_CONFIG, value: asStateValue(version), version: stateVersion.toString() }] });
+}

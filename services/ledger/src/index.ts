@@ -12,3 +12,4 @@ export * from './statement.ts';
 export * from './evidence.ts';
 export * from './statement-read.ts';
 export * from './whatif.ts';
+export * from './adjustments.ts';

@@ -124,7 +124,7 @@ export async function monthToDate(client: ClickHouseClient, months: ReadonlyArra
 
 /** Empties facts, ledger and state: a replay database holds exactly one replay. */
 export async function resetDatabase(client: ClickHouseClient): Promise<void> {
-  for (const table of ['contacts', 'journeys', 'customer_events', 'signals', 'accrual_lines', 'accrual_state', 'config_versions']) {
+  for (const table of ['contacts', 'journeys', 'customer_events', 'signals', 'accrual_lines', 'accrual_adjustments', 'accrual_state', 'config_versions']) {
     await client.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
   }
 }

@@ -9,6 +9,8 @@ import {
   closeMonth,
   datesBetween,
   emptyKpiCounters,
+  endOfLocalDay,
+  localDateOf,
   LineRangeError,
   rateDay,
   type AccrualLine,
@@ -17,8 +19,9 @@ import {
   type Count,
 } from '@cxg/engine';
 import type { ClickHouseClient } from './clickhouse.ts';
-import { loadDayFacts } from './aggregate.ts';
-import { writeLines, type LedgerLine } from './ledger.ts';
+import { loadDayFacts, loadLateFacts, type LateFact } from './aggregate.ts';
+import { readLines, writeLines, type LedgerLine } from './ledger.ts';
+import { isCloseType, lineCut, readAdjustments, settle, writeAdjustments, type Adjustment, type Booking } from './adjustments.ts';
 import { readFirstRecords, ratedContract } from './ledger-start.ts';
 import { planRating, type RatingChunk } from './plan.ts';
 import { VersionClock } from './version.ts';
@@ -27,6 +30,21 @@ import { configVersion } from './config-version.ts';
 export interface RateOptions {
   /** Shared by a process so its versions only grow; a fresh clock by default. */
   versions?: VersionClock;
+  /**
+   * The watermark the ledger was last rated at: lines and adjustments final at it are never
+   * rewritten, changes to them are booked as adjustments (adjustments.ts). Null or absent: the
+   * ledger holds nothing final yet (a replay's fresh database).
+   */
+  previousWatermarkMs?: number | null;
+  /**
+   * Compare with every stored line of the chunk, not only those that can be frozen, so a line the
+   * contracts file no longer rates is set to 0 while provisional (cxg rerate, a new config version).
+   */
+  reconcile?: boolean;
+  /** Compute and settle every chunk without writing (`cxg rerate --dry-run`). */
+  dryRun?: boolean;
+  /** Called with each chunk's settled lines and adjustment rows (written unless `dryRun`). */
+  onSettled?: (chunk: RatingChunk, settled: Settled) => void;
   /** Called after each chunk (one month of one contract). */
   onProgress?: (done: number, total: number, chunk: RatingChunk) => void;
   /**
@@ -37,11 +55,19 @@ export interface RateOptions {
   onLineError?: (err: LineRangeError, chunk: RatingChunk) => void;
 }
 
+/** What rating a chunk writes: the lines to (re)write and the adjustment rows that are new or changed. */
+export interface Settled {
+  lines: LedgerLine[];
+  adjustments: Adjustment[];
+}
+
 export interface RateSummary {
   /** (contract, month) chunks rated */
   chunks: number;
   days: number;
   lines: number;
+  /** adjustment rows written (new or changed) */
+  adjustments: number;
   /** `<contract_id>:<YYYY-MM>` of every month whose close lines were written */
   closedMonths: string[];
   /** chunks not written because a line could not be booked (only with `onLineError`) */
@@ -53,12 +79,13 @@ const asBooked = (contract: Contract, lines: AccrualLine[], watermarkMs: number,
   lines.map((l) => ({ ...l, basis: { ...l.basis, config_version: version }, status: accrualStatus(contract, l.date, watermarkMs, latenessMs) }));
 
 /**
- * The lines of one chunk computed from the facts, with status by `watermarkMs`, without writing
- * them: rating writes these, `cxg whatif` compares them under another contracts file.
+ * The lines of one chunk computed from the facts (with `arrivedBefore`, from those that arrived
+ * before it), with status by `watermarkMs`, without writing them: rating settles these against the
+ * ledger (settleChunk), `cxg whatif` compares them under another contracts file.
  */
-export async function computeChunk(client: ClickHouseClient, config: ContractsConfig, chunk: RatingChunk, watermarkMs: number): Promise<LedgerLine[]> {
+export async function computeChunk(client: ClickHouseClient, config: ContractsConfig, chunk: RatingChunk, watermarkMs: number, arrivedBefore?: number): Promise<LedgerLine[]> {
   const { contract, month, dates, close } = chunk;
-  const facts = await loadDayFacts(client, config, contract, dates);
+  const facts = await loadDayFacts(client, config, contract, dates, arrivedBefore);
   const daily = dates.flatMap((d) => rateDay(contract, facts.get(d)!.aggregates));
   let lines = daily;
   if (close) {
@@ -74,27 +101,113 @@ export async function computeChunk(client: ClickHouseClient, config: ContractsCo
   return asBooked(contract, lines, watermarkMs, config.detection.allowed_lateness_ms, configVersion(config));
 }
 
-/** Rates one chunk and writes its lines under one version taken before reading the facts. */
+/**
+ * What rating one chunk writes (adjustments.ts): its lines from every fact, and where a day is
+ * final, the late facts, the lines as they stood at their cut and on each booking day, and what
+ * the ledger holds, settled into lines to rewrite and adjustment rows. A chunk with no final day
+ * costs one query, as before adjustments.
+ */
+export async function settleChunk(
+  client: ClickHouseClient,
+  config: ContractsConfig,
+  chunk: RatingChunk,
+  watermarkMs: number,
+  previousWatermarkMs: number | null,
+  reconcile = false,
+): Promise<Settled> {
+  const { contract, dates } = chunk;
+  const latenessMs = config.detection.allowed_lateness_ms;
+  const current = await computeChunk(client, config, chunk, watermarkMs);
+  const finalDates = dates.filter((d) => watermarkMs >= lineCut(contract, d, latenessMs));
+  if (finalDates.length === 0 && !reconcile) return { lines: current, adjustments: [] };
+
+  const tz = contract.timezone;
+  const late = await loadLateFacts(client, config, contract, dates);
+  const lastDate = dates.at(-1)!;
+  // late facts per day: the day's own facts (a customer event: any earlier one too) that arrived after its cut
+  const lateFor = new Map<string, LateFact[]>();
+  for (const d of finalDates) {
+    const cut = lineCut(contract, d, latenessMs);
+    const end = endOfLocalDay(d, tz);
+    const mine = late.filter((f) => f.arrived_ms >= cut && (f.kind === 'customer' ? f.t < end : localDateOf(f.t, tz) === d));
+    if (mine.length > 0) lateFor.set(d, mine);
+  }
+  const closeCut = chunk.close ? lineCut(contract, lastDate, latenessMs) : null;
+  const lateForClose = closeCut === null ? [] : late.filter((f) => f.arrived_ms >= closeCut && f.t < endOfLocalDay(lastDate, tz));
+
+  const original = new Map<string, LedgerLine>();
+  for (const d of lateFor.keys()) {
+    for (const l of await computeChunk(client, config, { ...chunk, dates: [d], close: false }, watermarkMs, lineCut(contract, d, latenessMs))) original.set(l.accrual_id, l);
+  }
+  if (closeCut !== null && lateForClose.length > 0) {
+    for (const l of await computeChunk(client, config, chunk, watermarkMs, closeCut)) if (isCloseType(l.line_type)) original.set(l.accrual_id, l);
+  }
+  const bookedOn = (f: LateFact) => localDateOf(f.arrived_ms, tz);
+  const days = [...new Set([...[...lateFor.values()].flat(), ...lateForClose].map(bookedOn))].sort();
+  const today = localDateOf(watermarkMs, tz);
+  const bookings: Booking[] = [];
+  for (const on of days) {
+    const lines = on >= today ? current : await computeChunk(client, config, chunk, watermarkMs, endOfLocalDay(on, tz));
+    const evidence = new Map<string, string[]>();
+    for (const l of lines) {
+      const facts = isCloseType(l.line_type) ? lateForClose : (lateFor.get(l.date) ?? []);
+      const ids = facts.filter((f) => bookedOn(f) === on).map((f) => `${f.kind}:${f.id}`);
+      if (ids.length > 0) evidence.set(l.accrual_id, ids);
+    }
+    bookings.push({ on, lines: new Map(lines.map((l) => [l.accrual_id, l])), evidence });
+  }
+  const mayBeFrozen = previousWatermarkMs !== null && finalDates.some((d) => previousWatermarkMs >= lineCut(contract, d, latenessMs));
+  const inChunk = new Set(dates);
+  const stored = mayBeFrozen || reconcile
+    ? (await readLines(client, { contractIds: [contract.id], from: dates[0]!, to: lastDate })).filter((l) => inChunk.has(l.date))
+    : [];
+  const storedAdjustments = (await readAdjustments(client, { contractIds: [contract.id], serviceFrom: dates[0]!, serviceTo: lastDate, includeZero: true })).filter((a) =>
+    inChunk.has(a.service_date),
+  );
+  return settle({
+    contract,
+    configVersion: configVersion(config),
+    latenessMs,
+    watermarkMs,
+    previousWatermarkMs,
+    current,
+    original,
+    bookings,
+    stored: new Map(stored.map((l) => [l.accrual_id, l])),
+    storedAdjustments,
+  });
+}
+
+/** Rates one chunk and writes its lines and adjustments under one version taken before reading the facts. */
 async function rateChunk(
   client: ClickHouseClient,
   config: ContractsConfig,
   chunk: RatingChunk,
   watermarkMs: number,
+  opts: RateOptions,
   versions: VersionClock,
-): Promise<LedgerLine[]> {
+): Promise<Settled> {
   const version = versions.next();
-  const out = await computeChunk(client, config, chunk, watermarkMs);
-  await writeLines(client, out, version);
+  const out = await settleChunk(client, config, chunk, watermarkMs, opts.previousWatermarkMs ?? null, opts.reconcile ?? false);
+  if (!opts.dryRun) {
+    // lines first: a crash between the two leaves lines that are not frozen yet (the saved
+    // watermark has not moved), so the next rating settles the chunk again
+    await writeLines(client, out.lines, version);
+    await writeAdjustments(client, out.adjustments, version);
+  }
+  opts.onSettled?.(chunk, out);
   return out;
 }
 
 async function runChunks(client: ClickHouseClient, config: ContractsConfig, chunks: RatingChunk[], watermarkMs: number, opts: RateOptions): Promise<RateSummary> {
   const versions = opts.versions ?? new VersionClock();
-  const summary: RateSummary = { chunks: 0, days: 0, lines: 0, closedMonths: [], failed: [] };
+  const summary: RateSummary = { chunks: 0, days: 0, lines: 0, adjustments: 0, closedMonths: [], failed: [] };
   for (const chunk of chunks) {
     let lines: LedgerLine[];
     try {
-      lines = await rateChunk(client, config, chunk, watermarkMs, versions);
+      const out = await rateChunk(client, config, chunk, watermarkMs, opts, versions);
+      lines = out.lines;
+      summary.adjustments += out.adjustments.length;
     } catch (err) {
       // rateChunk computes every line before it writes any, so a failed chunk wrote nothing.
       if (!(err instanceof LineRangeError) || !opts.onLineError) throw err;

@@ -14,8 +14,18 @@
 import { resolve } from 'node:path';
 import { Decimal, JsonNumber } from '@cxg/engine';
 import { rows, type ClickHouseClient } from './clickhouse.ts';
-import { readLines } from './ledger.ts';
-import { buildStatement, isMonth, monthRange, statementJson, type Statement, type StatementLine, type StatementTotal } from './statement.ts';
+import { readLines, readWatermark } from './ledger.ts';
+import { readAdjustments } from './adjustments.ts';
+import {
+  buildStatement,
+  isMonth,
+  monthRange,
+  statementJson,
+  type Statement,
+  type StatementAdjustment,
+  type StatementLine,
+  type StatementTotal,
+} from './statement.ts';
 
 /** The accruals worker's routes (on its METRICS_PORT). */
 export const STATEMENT_ROUTE = '/statement';
@@ -27,11 +37,17 @@ export type ReadStatement = { statement: Statement } | { statement: null; contra
 export async function readStatement(client: ClickHouseClient, contractId: string, month: string, opts: { includeZeroLines?: boolean } = {}): Promise<ReadStatement> {
   const { from, to } = monthRange(month);
   const lines = await readLines(client, { contractIds: [contractId], from, to });
-  if (lines.length === 0) {
+  const contractIds = [contractId];
+  const adjustments = [
+    ...(await readAdjustments(client, { contractIds, bookedFrom: from, bookedTo: to })),
+    ...(await readAdjustments(client, { contractIds, serviceFrom: from, serviceTo: to })).filter((a) => a.booked_on > to),
+  ];
+  if (lines.length === 0 && adjustments.length === 0) {
     const known = await rows<{ c: string }>(client, 'SELECT DISTINCT contract_id AS c FROM accrual_lines ORDER BY c');
     return { statement: null, contractsWithLines: known.map((k) => k.c) };
   }
-  return { statement: buildStatement(contractId, month, lines, { includeZeroLines: opts.includeZeroLines ?? false }) };
+  const watermarkMs = await readWatermark(client);
+  return { statement: buildStatement(contractId, month, lines, { includeZeroLines: opts.includeZeroLines ?? false, adjustments, watermarkMs }) };
 }
 
 /** `no ledger lines for k in 2026-10 in <where> (contracts with lines: …)`: the CLI's exit-1 message, from either source. */
@@ -150,6 +166,19 @@ export function statementFromDocument(doc: unknown): Statement {
     lines: Number(int(t.lines, `totals[${i}].lines`)),
     final: bool(t.final, `totals[${i}].final`),
   }));
+  const adjustments = (key: 'adjustments' | 'later_adjustments'): StatementAdjustment[] =>
+    list(d[key], key).map((a, i) => ({
+      booked_on: str(a.booked_on, `${key}[${i}].booked_on`),
+      service_date: str(a.service_date, `${key}[${i}].service_date`),
+      line_type: str(a.line_type, `${key}[${i}].line_type`),
+      channel: strOrNull(a.channel, `${key}[${i}].channel`),
+      quantity_delta: qty(a.quantity_delta, `${key}[${i}].quantity_delta`),
+      amount_delta_cents: int(a.amount_delta_cents, `${key}[${i}].amount_delta_cents`),
+      cause: str(a.cause, `${key}[${i}].cause`),
+      refers_to: str(a.refers_to, `${key}[${i}].refers_to`),
+      evidence: JSON.stringify(a.evidence),
+      status: str(a.status, `${key}[${i}].status`),
+    }));
   return {
     contract_id: str(d.contract_id, 'contract_id'),
     provider_id: strOrNull(d.provider_id, 'provider_id'),
@@ -162,5 +191,9 @@ export function statementFromDocument(doc: unknown): Statement {
     total_cents: int(d.total_cents, 'total_cents'),
     provisional_cents: int(d.provisional_cents, 'provisional_cents'),
     zero_lines_omitted: totals.reduce((n, t) => n + t.lines, 0) - lines.length,
+    adjustments: adjustments('adjustments'),
+    later_adjustments: adjustments('later_adjustments'),
+    service_month_cents: int(d.service_month_cents, 'service_month_cents'),
+    booking_month_cents: int(d.booking_month_cents, 'booking_month_cents'),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { ChannelValues, Decimal, LINE_TYPES, compareCodePoints, daysInMonth, exactJson, jsonDecimal } from '@cxg/engine';
 import type { StoredLine } from './ledger.ts';
+import type { StoredAdjustment } from './adjustments.ts';
 
 export interface StatementLine {
   date: string;
@@ -25,6 +26,24 @@ export interface StatementTotal {
   final: boolean;
 }
 
+/** A correction booked on `booked_on` to the line of `service_date` it refers to (adjustments.ts). */
+export interface StatementAdjustment {
+  booked_on: string;
+  service_date: string;
+  line_type: string;
+  channel: string | null;
+  /** 4 decimals */
+  quantity_delta: string;
+  amount_delta_cents: bigint;
+  cause: string;
+  /** the accrual_id of the line */
+  refers_to: string;
+  /** JSON: the late records, or the config versions */
+  evidence: string;
+  /** final once the watermark passed the end of booked_on plus the allowed lateness */
+  status: string;
+}
+
 export interface Statement {
   contract_id: string;
   provider_id: string | null;
@@ -40,6 +59,14 @@ export interface Statement {
   provisional_cents: bigint;
   /** lines left out because quantity and amount are both 0 */
   zero_lines_omitted: number;
+  /** adjustments booked in this month, to this month's lines or earlier months' */
+  adjustments: StatementAdjustment[];
+  /** adjustments to this month's lines booked in later months */
+  later_adjustments: StatementAdjustment[];
+  /** the month as a service month: its lines and every adjustment to them, whenever booked */
+  service_month_cents: bigint;
+  /** the month as a booking month: its lines and the adjustments booked in it */
+  booking_month_cents: bigint;
 }
 
 const MONTH_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -64,9 +91,37 @@ function compareLines(a: Pick<StatementLine, 'date' | 'line_type' | 'channel'>, 
 
 const isZero = (l: StoredLine) => l.amount_cents === 0n && Decimal.fromDecimalString(l.quantity).isZero();
 
-/** Builds the statement of `month` from the contract's ledger lines of that month. */
-export function buildStatement(contractId: string, month: string, ledger: readonly StoredLine[], opts: { includeZeroLines?: boolean } = {}): Statement {
+export interface StatementOptions {
+  includeZeroLines?: boolean;
+  /** the contract's adjustments booked in the month or referring to it (others are left out) */
+  adjustments?: readonly StoredAdjustment[];
+  /** the ledger's watermark, for the adjustments' status (null: every one provisional) */
+  watermarkMs?: number | null;
+}
+
+const compareAdjustments = (a: StatementAdjustment, b: StatementAdjustment) =>
+  compareCodePoints(a.booked_on, b.booked_on) || compareLines({ ...a, date: a.service_date }, { ...b, date: b.service_date }) || compareCodePoints(a.cause, b.cause);
+
+/** Builds the statement of `month` from the contract's ledger lines of that month and its adjustments. */
+export function buildStatement(contractId: string, month: string, ledger: readonly StoredLine[], opts: StatementOptions = {}): Statement {
   const { from, to } = monthRange(month);
+  const w = opts.watermarkMs ?? null;
+  const asShown = (a: StoredAdjustment): StatementAdjustment => ({
+    booked_on: a.booked_on,
+    service_date: a.service_date,
+    line_type: a.line_type,
+    channel: a.channel,
+    quantity_delta: a.quantity_delta,
+    amount_delta_cents: a.amount_delta_cents,
+    cause: a.cause,
+    refers_to: a.accrual_id,
+    evidence: a.evidence,
+    status: w !== null && w >= a.final_at_ms ? 'final' : 'provisional',
+  });
+  const shownAdjustments = (opts.adjustments ?? []).filter((a) => a.contract_id === contractId && !(a.amount_delta_cents === 0n && Decimal.fromDecimalString(a.quantity_delta).isZero()));
+  const booked = shownAdjustments.filter((a) => a.booked_on >= from && a.booked_on <= to).map(asShown).sort(compareAdjustments);
+  const later = shownAdjustments.filter((a) => a.service_date >= from && a.service_date <= to && a.booked_on > to).map(asShown).sort(compareAdjustments);
+  const sum = (xs: readonly StatementAdjustment[]) => xs.reduce((n, a) => n + a.amount_delta_cents, 0n);
   const mine = ledger.filter((l) => l.contract_id === contractId && l.date >= from && l.date <= to);
   const shown = opts.includeZeroLines ? mine : mine.filter((l) => !isZero(l));
   const lines = shown
@@ -85,18 +140,23 @@ export function buildStatement(contractId: string, month: string, ledger: readon
   const sortedTotals = [...totals.values()]
     .map(({ q, ...t }) => ({ ...t, quantity: q.toFixed(4) }))
     .sort((a, b) => typeRank(a.line_type) - typeRank(b.line_type) || channelRank(a.channel) - channelRank(b.channel));
+  const total = mine.reduce((s, l) => s + l.amount_cents, 0n);
   return {
     contract_id: contractId,
-    provider_id: mine[0]?.provider_id ?? null,
-    currency: mine[0]?.currency ?? null,
+    provider_id: mine[0]?.provider_id ?? shownAdjustments[0]?.provider_id ?? null,
+    currency: mine[0]?.currency ?? shownAdjustments[0]?.currency ?? null,
     month,
-    final: mine.length > 0 && mine.every((l) => l.status === 'final'),
+    final: mine.length > 0 && mine.every((l) => l.status === 'final') && booked.every((a) => a.status === 'final'),
     closed: mine.some((l) => (['gainshare_cap', 'gainshare_quality_gate', 'customer_fee_malus', 'customer_floor_malus'] as string[]).includes(l.line_type)),
     lines,
     totals: sortedTotals,
-    total_cents: mine.reduce((s, l) => s + l.amount_cents, 0n),
+    total_cents: total,
     provisional_cents: mine.filter((l) => l.status !== 'final').reduce((s, l) => s + l.amount_cents, 0n),
     zero_lines_omitted: mine.length - shown.length,
+    adjustments: booked,
+    later_adjustments: later,
+    service_month_cents: total + sum(booked.filter((a) => a.service_date >= from)) + sum(later),
+    booking_month_cents: total + sum(booked),
   };
 }
 
@@ -108,17 +168,33 @@ export function formatCents(cents: bigint | number): string {
   return `${neg ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
 }
 
-const CSV_HEADER = ['contract_id', 'provider_id', 'date', 'line_type', 'channel', 'quantity', 'amount_cents', 'currency', 'status'];
+const CSV_HEADER = ['contract_id', 'provider_id', 'date', 'line_type', 'channel', 'quantity', 'amount_cents', 'currency', 'status', 'kind', 'booked_on', 'cause', 'refers_to'];
 
 function csvField(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
-/** One row per line (no total rows, so a spreadsheet can sum any column). */
+/**
+ * One row per line, then one per adjustment (kind `adjustment`: booked in the month;
+ * `later_adjustment`: to this month, booked later), date = the service date, quantity and amount
+ * = the delta. No total rows, so a spreadsheet can sum any column (lines + adjustment rows =
+ * the booking month; lines + later rows + this month's own adjustments = the service month).
+ */
 export function statementCsv(s: Statement): string {
-  const rows = s.lines.map((l) =>
-    [s.contract_id, s.provider_id ?? '', l.date, l.line_type, l.channel ?? '', l.quantity, String(l.amount_cents), s.currency ?? '', l.status].map(csvField).join(','),
-  );
+  const head = (date: string, type: string, channel: string | null, qty: string, cents: bigint, status: string) =>
+    [s.contract_id, s.provider_id ?? '', date, type, channel ?? '', qty, String(cents), s.currency ?? '', status];
+  const rows = [
+    ...s.lines.map((l) => [...head(l.date, l.line_type, l.channel, l.quantity, l.amount_cents, l.status), 'line', '', '', '']),
+    ...(['adjustment', 'later_adjustment'] as const).flatMap((kind) =>
+      (kind === 'adjustment' ? s.adjustments : s.later_adjustments).map((a) => [
+        ...head(a.service_date, a.line_type, a.channel, a.quantity_delta, a.amount_delta_cents, a.status),
+        kind,
+        a.booked_on,
+        a.cause,
+        a.refers_to,
+      ]),
+    ),
+  ].map((r) => r.map(csvField).join(','));
   return [CSV_HEADER.join(','), ...rows].join('\n') + '\n';
 }
 
@@ -137,10 +213,16 @@ export function statementJson(s: Statement) {
     closed: s.closed,
     total_cents: s.total_cents,
     provisional_cents: s.provisional_cents,
+    service_month_cents: s.service_month_cents,
+    booking_month_cents: s.booking_month_cents,
     totals: s.totals.map((t) => ({ ...t, quantity: jsonDecimal(t.quantity) })),
     lines: s.lines.map((l) => ({ ...l, quantity: jsonDecimal(l.quantity) })),
+    adjustments: s.adjustments.map(adjustmentJson),
+    later_adjustments: s.later_adjustments.map(adjustmentJson),
   };
 }
+
+const adjustmentJson = (a: StatementAdjustment) => ({ ...a, quantity_delta: jsonDecimal(a.quantity_delta), evidence: JSON.parse(a.evidence) as unknown });
 
 /** `cxg statement --format json`: the document as one line of exact JSON. */
 export function statementJsonText(s: Statement): string {
@@ -182,5 +264,22 @@ export function statementText(s: Statement): string {
       [false, true, true, true, false],
     ),
   );
+  const adjustmentTable = (xs: readonly StatementAdjustment[]) =>
+    textTable(
+      ['booked', 'to', 'line', 'quantity', `amount ${cur}`.trim(), 'cause', 'status'],
+      xs.map((a) => [a.booked_on, a.service_date, label(a), a.quantity_delta, signed(a.amount_delta_cents), a.cause, a.status]),
+      [false, false, false, true, true, false, false],
+    );
+  if (s.adjustments.length > 0) out.push('', `Adjustments booked in ${s.month}`, adjustmentTable(s.adjustments));
+  if (s.later_adjustments.length > 0) out.push('', `Adjustments to ${s.month} booked later`, adjustmentTable(s.later_adjustments));
+  if (s.adjustments.length > 0 || s.later_adjustments.length > 0) {
+    out.push(
+      '',
+      `${s.month} as service month (its lines and every adjustment to them): ${formatCents(s.service_month_cents)} ${cur}`.trimEnd(),
+      `${s.month} as booking month (its lines and the adjustments booked in it): ${formatCents(s.booking_month_cents)} ${cur}`.trimEnd(),
+    );
+  }
   return out.join('\n') + '\n';
 }
+
+const signed = (c: bigint) => `${c > 0n ? '+' : ''}${formatCents(c)}`;

@@ -6,6 +6,7 @@ import { drainPending } from 'chdb';
 import { parseContractsConfig, type ContactEvent, type ContractsConfig, type CustomerEvent, type JourneySignal, type WebJourneyEvent } from '@cxg/engine';
 import { openLedger, type ClickHouseClient } from './clickhouse.ts';
 import type { StoredLine } from './ledger.ts';
+import type { AdjustmentCause, StoredAdjustment } from './adjustments.ts';
 
 /** A fresh embedded ClickHouse in its own temp directory (one per test file: one chdb dir per process). */
 export async function tempLedger(label: string): Promise<{ client: ClickHouseClient; url: string; close(): Promise<void> }> {
@@ -158,6 +159,29 @@ export function storedLine(date: string, line_type: string, channel: string | nu
     currency: 'EUR',
     status,
     basis: '{}',
+    version: '1',
+  };
+}
+
+/** A stored late_event adjustment of the line `accrualId` (`<contract>:<date>:<type>:<channel or ->`), booked on `bookedOn`, final a day and 2 min after (UTC). */
+export function storedAdjustment(accrualId: string, bookedOn: string, quantity: string, cents: bigint, cause: AdjustmentCause = 'late_event'): StoredAdjustment {
+  const [contract, date, lineType, channel] = accrualId.split(':') as [string, string, string, string];
+  return {
+    adjustment_id: `${accrualId}@${bookedOn}:${cause}`,
+    accrual_id: accrualId,
+    contract_id: contract,
+    provider_id: 'p',
+    service_date: date,
+    line_type: lineType,
+    channel: channel === '-' ? null : channel,
+    booked_on: bookedOn,
+    quantity_delta: quantity,
+    amount_delta_cents: cents,
+    currency: 'EUR',
+    cause,
+    evidence: '{"records":["contact:e1"]}',
+    config_version: 'v',
+    final_at_ms: Date.parse(`${bookedOn}T00:02:00Z`) + 86_400_000,
     version: '1',
   };
 }

@@ -6,6 +6,7 @@
 import { compareCodePoints, exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
 import type { ClickHouseClient } from './clickhouse.ts';
 import { readLines, type LedgerLine, type StoredLine } from './ledger.ts';
+import { readAdjustments } from './adjustments.ts';
 import { computeChunk, rangeChunks } from './rating.ts';
 import { formatCents, textTable, typeRank } from './statement.ts';
 
@@ -71,7 +72,8 @@ export function compareLines(actual: readonly Comparable[], proposed: readonly C
     if (!r) rows.set(key, (r = { contract_id: l.contract_id, month, line_type: l.line_type, actual_cents: 0n, proposed_cents: 0n, difference_cents: 0n }));
     r[`${side}_cents`] += l.amount_cents;
     r.difference_cents = r.proposed_cents - r.actual_cents;
-    if ((GATE_LINES as readonly string[]).includes(l.line_type)) {
+    // an adjustment (no basis) moves the amount; the outcome stays the close line's
+    if ((GATE_LINES as readonly string[]).includes(l.line_type) && l.basis !== null) {
       let g = gates.get(key);
       if (!g) gates.set(key, (g = { contract_id: l.contract_id, month, line_type: l.line_type as WhatIfGate['line_type'], actual_passed: null, proposed_passed: null }));
       g[`${side}_passed`] = gatePassed(l.basis);
@@ -108,8 +110,8 @@ export function compareLines(actual: readonly Comparable[], proposed: readonly C
 
 /**
  * Rates the facts of `from`..`to` (widened to whole months: a closed month's close lines depend
- * on all its days) under `proposal` at the ledger's watermark, and compares with the booked lines
- * of the same months. Contracts are matched by id; one only on one side shows with 0 on the other.
+ * on all its days) under `proposal` at the ledger's watermark, and compares with what the ledger
+ * holds for the same months (lines and adjustments by service month). Contracts are matched by id; one only on one side shows with 0 on the other.
  */
 export async function whatIf(
   client: ClickHouseClient,
@@ -120,7 +122,12 @@ export async function whatIf(
 ): Promise<WhatIf> {
   const from = `${monthOf(range.from)}-01`;
   const to = lastDayOfMonth(monthOf(range.to));
-  const actual: StoredLine[] = await readLines(client, { from, to });
+  // what the ledger holds for these months: their lines plus every adjustment to them (a gate's outcome stays its close line's)
+  const adjustments = await readAdjustments(client, { serviceFrom: from, serviceTo: to });
+  const actual: Comparable[] = [
+    ...(await readLines(client, { from, to })),
+    ...adjustments.map((a) => ({ contract_id: a.contract_id, date: a.service_date, line_type: a.line_type, amount_cents: a.amount_delta_cents, basis: null })),
+  ];
   const chunks = await rangeChunks(client, proposal, proposal.contracts, from, to, watermarkMs);
   const proposed: LedgerLine[] = [];
   for (const [i, chunk] of chunks.entries()) {

@@ -1,7 +1,8 @@
 /** Statement output for a small month: ordering, zero lines, totals, final/provisional, and the three formats. */
 import { describe, expect, it } from 'vitest';
 import { buildStatement, formatCents, statementCsv, statementJsonText, statementText } from '../src/statement.ts';
-import { storedLine as line } from '../src/testing.ts';
+import { statementFromDocument } from '../src/statement-read.ts';
+import { storedAdjustment, storedLine as line } from '../src/testing.ts';
 
 // A 2-day contract month (validity ends 2026-02-02), closed; read back in ledger (accrual_id) order.
 const ledger = [
@@ -78,12 +79,50 @@ describe('statement', () => {
 
   it('renders CSV (one row per line, cents) and JSON', () => {
     const csv = statementCsv(s).split('\n');
-    expect(csv[0]).toBe('contract_id,provider_id,date,line_type,channel,quantity,amount_cents,currency,status');
-    expect(csv[3]).toBe('k,p,2026-02-01,gainshare_repeat,,-0.3400,-88,EUR,final');
+    expect(csv[0]).toBe('contract_id,provider_id,date,line_type,channel,quantity,amount_cents,currency,status,kind,booked_on,cause,refers_to');
+    expect(csv[3]).toBe('k,p,2026-02-01,gainshare_repeat,,-0.3400,-88,EUR,final,line,,,');
     expect(csv).toHaveLength(8 + 2);
     const json = JSON.parse(statementJsonText(s)) as { lines: unknown[] };
     expect(json.lines[0]).toEqual({ date: '2026-02-01', line_type: 'contact_fee', channel: 'PHONE', quantity: 3, amount_cents: 1260, status: 'final' });
     expect(json).toMatchObject({ total_cents: 1495, final: true, closed: true });
+  });
+
+  it('shows the adjustments booked in the month and those to it booked later, and totals both ways', () => {
+    const adjustments = [
+      storedAdjustment('k:2026-01-30:contact_fee:PHONE', '2026-02-04', '1.0000', 420n), // to January, booked in February
+      storedAdjustment('k:2026-02-01:minute_fee:PHONE', '2026-02-05', '2.0000', 120n), // to February, booked in February
+      storedAdjustment('k:2026-02-02:contact_fee:CHAT', '2026-03-04', '-1.0000', -300n, 'rerate'), // to February, booked in March
+      storedAdjustment('k:2026-02-02:contact_fee:PHONE', '2026-02-06', '0.0000', 0n), // adds nothing: not shown
+    ];
+    const a = buildStatement('k', '2026-02', ledger, { adjustments, watermarkMs: Date.parse('2026-02-05T12:00:00Z') });
+    expect(a.adjustments.map((x) => `${x.booked_on} ${x.refers_to} ${x.amount_delta_cents} ${x.status}`)).toEqual([
+      '2026-02-04 k:2026-01-30:contact_fee:PHONE 420 final',
+      '2026-02-05 k:2026-02-01:minute_fee:PHONE 120 provisional',
+    ]);
+    expect(a.later_adjustments.map((x) => `${x.booked_on} ${x.refers_to} ${x.cause}`)).toEqual(['2026-03-04 k:2026-02-02:contact_fee:CHAT rerate']);
+    // by service month: lines + its own adjustment + the later one; by booking month: lines + both booked in February
+    expect(a.service_month_cents).toBe(s.total_cents + 120n - 300n);
+    expect(a.booking_month_cents).toBe(s.total_cents + 420n + 120n);
+    // an adjustment booked in the month still open: the month is not final as a booking month
+    expect(a.final).toBe(false);
+    const text = statementText(a);
+    expect(text).toContain('Adjustments booked in 2026-02');
+    expect(text).toMatch(/2026-02-04 +2026-01-30 +contact_fee PHONE +1\.0000 +\+4\.20 +late_event +final/);
+    expect(text).toContain('Adjustments to 2026-02 booked later');
+    expect(text).toContain(`2026-02 as service month (its lines and every adjustment to them): ${formatCents(a.service_month_cents)} EUR`);
+    const csv = statementCsv(a).split('\n');
+    expect(csv.slice(-4, -1)).toEqual([
+      'k,p,2026-01-30,contact_fee,PHONE,1.0000,420,EUR,final,adjustment,2026-02-04,late_event,k:2026-01-30:contact_fee:PHONE',
+      'k,p,2026-02-01,minute_fee,PHONE,2.0000,120,EUR,provisional,adjustment,2026-02-05,late_event,k:2026-02-01:minute_fee:PHONE',
+      'k,p,2026-02-02,contact_fee,CHAT,-1.0000,-300,EUR,provisional,later_adjustment,2026-03-04,rerate,k:2026-02-02:contact_fee:CHAT',
+    ]);
+    const json = JSON.parse(statementJsonText(a)) as Record<string, unknown> & { adjustments: unknown[] };
+    expect(json).toMatchObject({ service_month_cents: Number(a.service_month_cents), booking_month_cents: Number(a.booking_month_cents) });
+    expect(json.adjustments[0]).toEqual({
+      booked_on: '2026-02-04', service_date: '2026-01-30', line_type: 'contact_fee', channel: 'PHONE', quantity_delta: 1, amount_delta_cents: 420,
+      cause: 'late_event', refers_to: 'k:2026-01-30:contact_fee:PHONE', evidence: { records: ['contact:e1'] }, status: 'final',
+    });
+    expect(statementFromDocument(JSON.parse(statementJsonText(a)))).toEqual(a);
   });
 
   it('an open month is provisional, names the provisional amount, and can include zero lines', () => {

@@ -15,7 +15,7 @@ import {
   type ReplayResult,
 } from '@cxg/engine';
 import { INPUT_RECORD_OF_TOPIC, loadContractsConfig, readEndpoints } from '@cxg/platform';
-import { formatCents, type ProviderMonth, type StoredLine } from '@cxg/ledger';
+import { formatCents, type ProviderMonth, type StoredAdjustment, type StoredLine } from '@cxg/ledger';
 import { progressBar } from '@cxg/simulator';
 import { readReplayFiles, type ReadResult } from '../replay/ndjson.ts';
 import { DEFAULT_REPLAY_CLICKHOUSE, replayAccruals, type ReplayAccruals } from '../replay/accruals.ts';
@@ -56,6 +56,21 @@ function accrualsDocument(lines: readonly StoredLine[]) {
     }));
 }
 
+/** adjustments (docs/accruals.md, "Adjustments"): changes to final lines from late records, by booking day. */
+function adjustmentsDocument(adjustments: readonly StoredAdjustment[]) {
+  return adjustments.map((a) => ({
+    contract_id: a.contract_id,
+    service_date: a.service_date,
+    line_type: a.line_type,
+    channel: a.channel,
+    booked_on: a.booked_on,
+    quantity_delta: jsonDecimal(a.quantity_delta),
+    amount_delta_cents: a.amount_delta_cents,
+    cause: a.cause,
+    evidence: JSON.parse(a.evidence) as unknown,
+  }));
+}
+
 /** monthly_kpis (docs/replay.md): the engine's kpiValues over each provider's month counters. */
 function monthlyKpisDocument(months: readonly ProviderMonth[]) {
   return months.map((m) => {
@@ -76,7 +91,13 @@ function monthlyKpisDocument(months: readonly ProviderMonth[]) {
 }
 
 /** The JSON document of docs/replay.md, fields in its documented order. */
-function replayDocument(result: ReplayResult, undecodable: ReplayRejection[], lines: readonly StoredLine[] = [], months: readonly ProviderMonth[] = []) {
+function replayDocument(
+  result: ReplayResult,
+  undecodable: ReplayRejection[],
+  lines: readonly StoredLine[] = [],
+  months: readonly ProviderMonth[] = [],
+  adjustments: readonly StoredAdjustment[] = [],
+) {
   const rejected = [...result.rejected, ...undecodable].sort((a, b) => a.line - b.line);
   return {
     signals: result.signals.map((s) => ({
@@ -92,6 +113,7 @@ function replayDocument(result: ReplayResult, undecodable: ReplayRejection[], li
       gap_ms: s.gap_ms,
     })),
     accruals: accrualsDocument(lines),
+    adjustments: adjustmentsDocument(adjustments),
     monthly_kpis: monthlyKpisDocument(months),
     rejected,
     duplicates: result.duplicates,
@@ -123,6 +145,13 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, c
     s.final &&= l.status === 'final';
     sums.set(k, s);
   }
+  // by service month: an adjustment adds to the month of the line it refers to
+  for (const a of doc.adjustments) {
+    const k = `${a.contract_id}\u0000${a.service_date.slice(0, 7)}\u0000${a.line_type}${a.channel ? ` ${a.channel}` : ''}`;
+    const s = sums.get(k) ?? { cents: 0n, lines: 0, final: true };
+    s.cents += a.amount_delta_cents;
+    sums.set(k, s);
+  }
   const accruals = new Table({ head: ['contract', 'month', 'line', 'lines', 'amount', 'status'], colAligns: ['left', 'left', 'left', 'right', 'right', 'left'] });
   for (const [k, s] of sums) accruals.push([...k.split('\u0000'), s.lines, formatCents(s.cents), s.final ? 'final' : 'provisional']);
   const kpis = new Table({
@@ -132,7 +161,7 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, c
   for (const m of doc.monthly_kpis) {
     kpis.push([m.provider_id, m.month, String(m.answered), pct(m.repeat_rate), pct(m.fcr_rate), pct(m.csat_top2), pct(m.service_level), pct(m.abandon_rate), m.aht_seconds?.toFixed(1) ?? '-', pct(m.switch_share)]);
   }
-  console.log(`${accepted} accepted, ${doc.duplicates} duplicates, ${doc.rejected.length} rejected, ${doc.signals.length} signals, ${doc.accruals.length} accrual lines (not 0)`);
+  console.log(`${accepted} accepted, ${doc.duplicates} duplicates, ${doc.rejected.length} rejected, ${doc.signals.length} signals, ${doc.accruals.length} accrual lines (not 0), ${doc.adjustments.length} adjustments`);
   console.log(kinds.toString());
   if (byReason.size > 0) console.log(reasons.toString());
   if (sums.size > 0) console.log(accruals.toString());
@@ -205,7 +234,7 @@ do it (docs/security.md): signals, facts and the ledger carry the pseudonyms; si
       } finally {
         rating.stop();
       }
-      const doc = replayDocument(result, undecodable, accruals.lines, accruals.monthly);
+      const doc = replayDocument(result, undecodable, accruals.lines, accruals.monthly, accruals.adjustments);
       if (opts.json) process.stdout.write(exactJson(doc) + '\n');
       else printTables(doc, result.accepted.length, opts.clickhouse);
     });

@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
-import { exactJson, lastDayOfMonth, monthOf, type Contract, type ContractsConfig } from '@cxg/engine';
-import { computeChunk, formatCents, rangeChunks, rateRange, readLines, readWatermark, recordConfigVersion, type ClickHouseClient, type RateSummary, type StoredLine } from '@cxg/ledger';
+import { exactJson, lastDayOfMonth, monthOf, type ContractsConfig } from '@cxg/engine';
+import {
+  formatCents,
+  rateRange,
+  readAdjustments,
+  readLines,
+  readWatermark,
+  recordConfigVersion,
+  type Adjustment,
+  type RateSummary,
+  type StoredLine,
+} from '@cxg/ledger';
 import { CliError } from '../errors.ts';
 import { CLICKHOUSE_HELP, dateArg, defaultClickHouse, findContract, loadConfig, withLedger } from '../replay/ledger-cli.ts';
 import { stepProgress } from '../replay/progress.ts';
@@ -45,25 +55,6 @@ function ledgerChanges(before: readonly StoredLine[], after: readonly StoredLine
   return out;
 }
 
-/**
- * What rateRange would write, computed with the same chunks and code but not written: the lines
- * as they would read back (basis as its JSON text, as writeLines stores it).
- */
-async function wouldRate(client: ClickHouseClient, config: ContractsConfig, contract: Contract, from: string, to: string, watermark: number, onChunk: (done: number, total: number, month: string) => void) {
-  const chunks = await rangeChunks(client, config, [contract], from, to, watermark);
-  const lines: StoredLine[] = [];
-  const summary: RateSummary = { chunks: 0, days: 0, lines: 0, closedMonths: [], failed: [] };
-  for (const chunk of chunks) {
-    for (const l of await computeChunk(client, config, chunk, watermark)) lines.push({ ...l, basis: JSON.stringify(l.basis), version: '' });
-    summary.chunks++;
-    summary.days += chunk.dates.length;
-    if (chunk.close) summary.closedMonths.push(`${contract.id}:${chunk.month}`);
-    onChunk(summary.chunks, chunks.length, chunk.month);
-  }
-  summary.lines = lines.length;
-  return { summary, lines };
-}
-
 /** The stored lines with `rated` put in their place (same accrual_id), as the ledger would read after a rating. */
 function afterRating(before: readonly StoredLine[], rated: readonly StoredLine[]): StoredLine[] {
   const byId = new Map(before.map((l) => [l.accrual_id, l]));
@@ -74,7 +65,7 @@ function afterRating(before: readonly StoredLine[], rated: readonly StoredLine[]
 export function register(program: Command): void {
   program
     .command('rerate')
-    .description("recompute a contract's accrual lines from the facts in ClickHouse (after a late correction or a fix), replacing them")
+    .description("recompute a contract's accrual lines from the facts in ClickHouse (after a late correction or a fix): provisional lines are replaced, changes to final ones are posted as adjustments")
     .requiredOption('--contract <id>', 'contract id from the contracts YAML')
     .requiredOption('--from <YYYY-MM-DD>', 'first local date (contract time zone)', dateArg)
     .requiredOption('--to <YYYY-MM-DD>', 'last local date, inclusive', dateArg)
@@ -85,16 +76,19 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Each day is rated from all its facts with the worker's own code and written as a new version of
-the same accrual ids, so re-rating replaces lines and never adds to them; rating twice from the
+Each day is rated from all its facts with the worker's own code. A provisional line is written as a
+new version of the same accrual id; a final line is never rewritten: where it now differs from what
+the ledger holds for it (line plus adjustments), an adjustment is posted, booked on the watermark's
+day, with cause rerate (same contracts file) or config_change (the line was rated under another
+config version; a line type the new file no longer rates is reversed to 0). Rating twice from the
 same facts gives the same ledger. Days outside the contract's validity or after the watermark's
 day (the greatest event time the ledger has seen) are skipped. A month already closed is rated
 whole and closed again, since its cap, gate and malus lines depend on all its days. Statuses
 follow the stored watermark. The summary lists the lines whose amount, quantity, status or basis
 changed, those whose amount or quantity moved first (every line's basis names the config version
 it was rated under, so rating with another contracts file changes the basis of every line).
---dry-run computes the same lines with the same code and prints the same summary without writing
-anything (json: "dry_run": true). A progress bar (one step per contract month) is drawn on stderr when it is a terminal.
+--dry-run computes the same lines and adjustments with the same code and prints the same summary
+without writing anything (json: "dry_run": true). A progress bar (one step per contract month) is drawn on stderr when it is a terminal.
 An embedded ClickHouse directory can be open in one process only: stop a worker that uses it
 (rerate writes the ledger; only \`cxg statement\` reads through a running worker).
 
@@ -116,26 +110,44 @@ range of cents; the message names contract, day and line).`,
         // Closed months are rated whole, so compare whole months.
         const window = { contractIds: [contract.id], from: `${monthOf(opts.from)}-01`, to: lastDayOfMonth(monthOf(opts.to)) };
         const before = await readLines(client, window);
+        const heldAdjustments = new Map(
+          (await readAdjustments(client, { contractIds: [contract.id], serviceFrom: window.from, serviceTo: window.to, includeZero: true })).map((a) => [a.adjustment_id, a]),
+        );
         const bar = stepProgress('rerate');
         const started = performance.now();
         let summary: RateSummary;
         let changes: Change[];
+        const rated: StoredLine[] = [];
+        const posted: Adjustment[] = [];
         try {
-          const onChunk = (done: number, total: number, month: string) => bar.update(done, total, month);
-          if (opts.dryRun) {
-            const would = await wouldRate(client, config, contract, opts.from, opts.to, watermark, onChunk);
-            summary = would.summary;
-            changes = ledgerChanges(before, afterRating(before, would.lines));
-          } else {
-            await recordConfigVersion(client, config);
-            summary = await rateRange(client, config, [contract], opts.from, opts.to, watermark, { onProgress: (done, total, chunk) => onChunk(done, total, chunk.month) });
-            changes = ledgerChanges(before, await readLines(client, window));
-          }
+          if (!opts.dryRun) await recordConfigVersion(client, config);
+          // The ledger's own watermark is also the previous one: what is final stays, changes to it are booked as adjustments.
+          summary = await rateRange(client, config, [contract], opts.from, opts.to, watermark, {
+            previousWatermarkMs: watermark,
+            reconcile: true,
+            dryRun: opts.dryRun === true,
+            onProgress: (done, total, chunk) => bar.update(done, total, chunk.month),
+            onSettled: (_chunk, settled) => {
+              for (const l of settled.lines) rated.push({ ...l, basis: JSON.stringify(l.basis), version: '' });
+              posted.push(...settled.adjustments);
+            },
+          });
+          changes = ledgerChanges(before, opts.dryRun ? afterRating(before, rated) : await readLines(client, window));
         } finally {
           bar.stop();
         }
         const seconds = (performance.now() - started) / 1000;
-        const delta = changes.reduce((s, c) => s + c.after_cents - (c.before_cents ?? 0n), 0n);
+        const adjustments = posted.map((a) => ({
+          adjustment_id: a.adjustment_id,
+          refers_to: a.accrual_id,
+          booked_on: a.booked_on,
+          cause: a.cause,
+          quantity_delta: a.quantity_delta,
+          amount_delta_cents: a.amount_delta_cents,
+          // an open row posted again replaces its earlier amount
+          net_cents: a.amount_delta_cents - (heldAdjustments.get(a.adjustment_id)?.amount_delta_cents ?? 0n),
+        }));
+        const delta = changes.reduce((s, c) => s + c.after_cents - (c.before_cents ?? 0n), 0n) + adjustments.reduce((s, a) => s + a.net_cents, 0n);
         const doc = {
           dry_run: opts.dryRun === true,
           contract_id: contract.id,
@@ -146,9 +158,11 @@ range of cents; the message names contract, day and line).`,
           lines: summary.lines,
           closed_months: summary.closedMonths.map((m) => m.split(':').at(-1)),
           changed_lines: changes.length,
+          adjustments_posted: adjustments.length,
           delta_cents: delta,
           seconds: Number(seconds.toFixed(3)),
           changes,
+          adjustments,
         };
         if (opts.json) {
           process.stdout.write(exactJson(doc) + '\n');
@@ -162,12 +176,17 @@ range of cents; the message names contract, day and line).`,
           const shown = [...changes.filter(moved), ...changes.filter((c) => !moved(c))];
           const inMoney = changes.filter(moved).length;
           console.log(
-            `${changes.length} lines ${opts.dryRun ? 'would change' : 'changed'} (${inMoney} in amount or quantity, ${changes.length - inMoney} in basis or status only), net ${formatCents(delta)} ${contract.currency}`,
+            `${changes.length} lines ${opts.dryRun ? 'would change' : 'changed'} (${inMoney} in amount or quantity, ${changes.length - inMoney} in basis or status only), ` +
+              `${adjustments.length} adjustments ${opts.dryRun ? 'would be posted' : 'posted'}, net ${formatCents(delta)} ${contract.currency}`,
           );
           for (const c of shown.slice(0, 20)) {
             console.log(`  ${c.accrual_id}: ${c.before_cents === null ? 'new' : `${formatCents(c.before_cents)} ${c.before_status}`} -> ${formatCents(c.after_cents)} ${c.after_status}`);
           }
           if (changes.length > 20) console.log(`  ... ${changes.length - 20} more (--json lists all)`);
+          for (const a of adjustments.slice(0, 20)) {
+            console.log(`  adjustment ${a.refers_to} booked ${a.booked_on} (${a.cause}): ${a.amount_delta_cents >= 0n ? '+' : ''}${formatCents(a.amount_delta_cents)}`);
+          }
+          if (adjustments.length > 20) console.log(`  ... ${adjustments.length - 20} more adjustments (--json lists all)`);
         }
       });
     });

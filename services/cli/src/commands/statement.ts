@@ -43,7 +43,7 @@ async function fetchStatement(opts: StatementOptions): Promise<Statement> {
 export function register(program: Command): void {
   program
     .command('statement')
-    .description("a contract's monthly accrual statement from the ledger: lines per day and type, totals, provisional or final")
+    .description("a contract's monthly accrual statement from the ledger: lines per day and type, adjustments, totals, provisional or final")
     .requiredOption('--contract <id>', 'contract id, e.g. c-prov-a-2026')
     .requiredOption('--month <YYYY-MM>', 'calendar month of the contract-local dates', monthArg)
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('table'))
@@ -60,13 +60,21 @@ line is rounded once, half away from zero, so the total is the exact sum of the 
 and amounts keep every digit at any size (json prints them as number literals in full).
 A line is provisional until the watermark passes the end of its day plus the allowed lateness,
 then final; the month is closed (its cap, quality-gate and malus lines exist) once the watermark
-passes the end of its last day inside validity plus the lateness.
-csv: one row per line, no total rows. json: {contract_id, provider_id, currency, month, final,
-closed, total_cents, provisional_cents, totals[], lines[]}.
+passes the end of its last day inside validity plus the lateness. A final line never changes: a
+later change to it (a late record, a rerate, a new contracts file) is an adjustment booked on the
+day it was booked. The statement lists the month's lines, the adjustments booked in the month
+(to it or earlier months), the adjustments to it booked later, and totals both ways: as service
+month (its lines and every adjustment to them) and as booking month (its lines and the
+adjustments booked in it).
+csv: one row per line (kind line), then per adjustment (kind adjustment or later_adjustment; date
+= the service date, quantity and amount = the delta, with booked_on, cause and refers_to = the
+accrual_id), no total rows. json: {contract_id, provider_id, currency, month, final, closed,
+total_cents, provisional_cents, service_month_cents, booking_month_cents, totals[], lines[],
+adjustments[], later_adjustments[]}.
 xlsx: a workbook; sheets Lines (date as an Excel date, line type, channel, quantity, amount in
-currency units as a number with 2 decimals, status), Adjustments (header only: the ledger books
-none yet) and Totals (per line type and channel, a total row, and the quality gate of a closed
-month), each under a header block (contract, provider, month, currency, final, closed). An amount
+currency units as a number with 2 decimals, status), Adjustments (kind, booked on, service date,
+line, deltas, cause, status, refers_to, evidence) and Totals (per line type and channel, a total
+row, both ways when there are adjustments, and the quality gate of a closed month), each under a header block (contract, provider, month, currency, final, closed). An amount
 of 10^15 cents or more (over 15 digits) is a text cell with its exact decimal, never a rounded
 number. Binary: needs --out FILE when stdout is a terminal.
 html: one self-contained printable page (no scripts, no external files): header, a chart of the

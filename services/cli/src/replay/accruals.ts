@@ -1,7 +1,8 @@
 /**
  * The accrual stage of `cxg replay` (docs/replay.md): the replay's accepted facts and signals go
- * to ClickHouse, every contract day up to the replay's watermark is rated with the worker's own
- * rateRange, and the ledger and the monthly KPIs are read back for the report.
+ * to ClickHouse, each with its arrival in input order (a late record becomes an adjustment, as in
+ * the worker), every contract day up to the replay's watermark is rated with the worker's own
+ * rateRange, and the ledger (lines, adjustments) and the monthly KPIs are read back for the report.
  *
  * The target database holds exactly one replay: its facts, ledger and watermark are emptied
  * first. Hence the default is a replay-only embedded directory (never the worker's), and the
@@ -16,6 +17,7 @@ import {
   monthlyKpiCounters,
   openLedger,
   rateRange,
+  readAdjustments,
   readLines,
   recordConfigVersion,
   resetDatabase,
@@ -23,6 +25,7 @@ import {
   VersionClock,
   type ProviderMonth,
   type RateSummary,
+  type StoredAdjustment,
   type StoredLine,
 } from '@cxg/ledger';
 import { STATE_DIR, readEndpoints } from '@cxg/platform';
@@ -36,6 +39,7 @@ export class ReplayTargetError extends Error {
 export interface ReplayAccruals {
   url: string;
   lines: StoredLine[];
+  adjustments: StoredAdjustment[];
   monthly: ProviderMonth[];
   rating: RateSummary | null;
 }
@@ -60,8 +64,11 @@ export async function replayAccruals(
     await resetDatabase(client);
     await recordConfigVersion(client, config);
     const versions = new VersionClock();
-    await insertFacts(client, result.accepted.map((event) => ({ topic: topicOf(event), event, source: 'replay' })), versions.next());
-    await insertSignals(client, result.signals, versions.next());
+    await insertFacts(client, result.accepted.map((event) => ({ topic: topicOf(event), event, source: 'replay', arrivedMs: result.arrivedMs.get(event) })), versions.next());
+    // a signal arrives with its contact: the detector emits it when it reads the contact
+    const contactArrivals = new Map(result.accepted.filter((e) => 'contact_id' in e).map((e) => [e.event_id, result.arrivedMs.get(e)!]));
+    const signalArrivals = new Map(result.signals.map((s) => [s.signal_id, contactArrivals.get(s.contact_event_id) ?? s.contact_ended_at]));
+    await insertSignals(client, result.signals, versions.next(), signalArrivals);
     let rating: RateSummary | null = null;
     if (result.watermarkMs !== null) {
       await saveWatermark(client, result.watermarkMs);
@@ -73,8 +80,9 @@ export async function replayAccruals(
       });
     }
     const lines = await readLines(client);
+    const adjustments = await readAdjustments(client);
     const monthly = await monthlyKpiCounters(client, config.timezone, config.service_level_seconds);
-    return { url, lines, monthly, rating };
+    return { url, lines, adjustments, monthly, rating };
   } finally {
     await closeLedger(client, url);
   }

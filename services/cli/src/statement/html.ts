@@ -125,6 +125,33 @@ export function statementHtml(s: Statement): string {
   totalRows.push(
     `<tr class="total">${td('total')}${td('')}${td(String(s.totals.reduce((n, t) => n + t.lines, 0)), 'num')}${td('')}${td(formatCents(s.total_cents), 'num')}${td(s.final ? 'final' : 'provisional')}</tr>`,
   );
+  const adjustmentTable = (heading: string, cls: string, list: Statement['adjustments']) =>
+    list.length === 0
+      ? ''
+      : [
+          `<h2>${escapeHtml(heading)}</h2>`,
+          `<table class="${cls}">`,
+          `<thead><tr>${th('booked')}${th('to date')}${th('line type')}${th('channel')}${th('quantity', 'num')}${th(amountHead, 'num')}${th('cause')}${th('status')}</tr></thead>`,
+          '<tbody>',
+          ...list.map(
+            (a) =>
+              `<tr>${td(a.booked_on)}${td(a.service_date)}${td(a.line_type)}${td(a.channel ?? '')}${td(a.quantity_delta, 'num')}${td(formatCents(a.amount_delta_cents), 'num')}${td(a.cause)}${td(a.status, a.status === 'final' ? '' : 'provisional')}</tr>`,
+          ),
+          '</tbody></table>',
+        ].join('\n');
+  const adjusted = s.adjustments.length > 0 || s.later_adjustments.length > 0;
+  const adjustmentsHtml = [
+    adjustmentTable(`Adjustments booked in ${s.month}`, 'adjustments', s.adjustments),
+    adjustmentTable(`Adjustments to ${s.month} booked later`, 'later-adjustments', s.later_adjustments),
+    adjusted
+      ? [
+          '<table class="both-ways"><tbody>',
+          `<tr>${td(`${s.month} as service month (lines and every adjustment to them) ${cur}`.trim())}${td(formatCents(s.service_month_cents), 'num')}</tr>`,
+          `<tr>${td(`${s.month} as booking month (lines and the adjustments booked in it) ${cur}`.trim())}${td(formatCents(s.booking_month_cents), 'num')}</tr>`,
+          '</tbody></table>',
+        ].join('\n')
+      : '',
+  ].join('\n');
   const gate = qualityGateResult(s);
   const gateHtml = gate
     ? [
@@ -174,6 +201,7 @@ ${s.zero_lines_omitted > 0 ? `<p class="note">${s.zero_lines_omitted} lines with
 ${totalRows.join('\n')}
 </tbody>
 </table>
+${adjustmentsHtml}
 ${gateHtml}
 <p class="note">Amounts in ${escapeHtml(cur || 'currency units')} with 2 decimals, each line rounded once, half away from zero; the total is the exact sum of the lines.</p>
 </body>

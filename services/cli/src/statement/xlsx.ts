@@ -2,8 +2,9 @@
  * `cxg statement --format xlsx`: the statement as a workbook finance opens in a spreadsheet.
  * Pure: Statement → xlsx bytes; the command does the I/O.
  *
- * Sheets: "Lines" (one row per statement line), "Adjustments" (booked corrections; the ledger
- * has none yet, so header only), "Totals" (per line type and channel, a total row, and the
+ * Sheets: "Lines" (one row per statement line), "Adjustments" (corrections booked in the month,
+ * kind `adjustment`, then those to the month booked later, kind `later_adjustment`), "Totals"
+ * (per line type and channel, a total row, the month by service and by booking month, and the
  * quality-gate result of a closed month). Each sheet starts with the same header block
  * (contract, provider, month, currency, final, closed), then a blank row, then its table.
  */
@@ -16,21 +17,8 @@ export const QUANTITY_FORMAT = '#,##0.0000';
 export const DATE_FORMAT = 'yyyy-mm-dd';
 
 export const LINES_HEADER = ['date', 'line_type', 'channel', 'quantity', 'amount', 'status'] as const;
-export const ADJUSTMENTS_HEADER = ['booked_on', 'service_date', 'line_type', 'channel', 'quantity_delta', 'amount_delta', 'cause', 'evidence'] as const;
+export const ADJUSTMENTS_HEADER = ['kind', 'booked_on', 'service_date', 'line_type', 'channel', 'quantity_delta', 'amount_delta', 'cause', 'status', 'refers_to', 'evidence'] as const;
 export const TOTALS_HEADER = ['line_type', 'channel', 'lines', 'quantity', 'amount', 'final'] as const;
-
-/** A correction booked after a month was stated. The ledger books none yet; the sheet is ready for them. */
-export interface StatementAdjustment {
-  booked_on: string;
-  service_date: string;
-  line_type: string;
-  channel: string | null;
-  /** 4 decimals */
-  quantity_delta: string;
-  amount_delta_cents: bigint;
-  cause: string;
-  evidence: string;
-}
 
 /** 10^15 cents: below it an amount has at most 15 significant digits. */
 const MONEY_NUMBER_LIMIT = 10n ** 15n;
@@ -121,8 +109,8 @@ function widths(ws: ExcelJS.Worksheet, w: number[]): void {
   w.forEach((width, i) => (ws.getColumn(i + 1).width = width));
 }
 
-/** The statement as xlsx bytes. `adjustments` is empty today (the ledger books none yet). */
-export async function statementXlsx(s: Statement, adjustments: readonly StatementAdjustment[] = []): Promise<Buffer> {
+/** The statement as xlsx bytes. */
+export async function statementXlsx(s: Statement): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'cxg statement';
   // A fixed timestamp keeps the bytes a function of the statement alone.
@@ -144,14 +132,28 @@ export async function statementXlsx(s: Statement, adjustments: readonly Statemen
   const adj = wb.addWorksheet('Adjustments');
   headerBlock(adj, s);
   tableHeader(adj, ADJUSTMENTS_HEADER.map((h) => (h === 'amount_delta' && cur ? `amount_delta ${cur}` : h)));
-  for (const a of adjustments) {
-    const row = adj.addRow([excelDate(a.booked_on), excelDate(a.service_date), a.line_type, a.channel ?? '', quantityCell(a.quantity_delta), moneyCell(a.amount_delta_cents), a.cause, a.evidence]);
-    row.getCell(1).numFmt = DATE_FORMAT;
-    row.getCell(2).numFmt = DATE_FORMAT;
-    row.getCell(5).numFmt = QUANTITY_FORMAT;
-    row.getCell(6).numFmt = MONEY_FORMAT;
+  for (const [kind, list] of [['adjustment', s.adjustments], ['later_adjustment', s.later_adjustments]] as const) {
+    for (const a of list) {
+      const row = adj.addRow([
+        kind,
+        excelDate(a.booked_on),
+        excelDate(a.service_date),
+        a.line_type,
+        a.channel ?? '',
+        quantityCell(a.quantity_delta),
+        moneyCell(a.amount_delta_cents),
+        a.cause,
+        a.status,
+        a.refers_to,
+        a.evidence,
+      ]);
+      row.getCell(2).numFmt = DATE_FORMAT;
+      row.getCell(3).numFmt = DATE_FORMAT;
+      row.getCell(6).numFmt = QUANTITY_FORMAT;
+      row.getCell(7).numFmt = MONEY_FORMAT;
+    }
   }
-  widths(adj, [12, 12, 24, 10, 14, 16, 30, 30]);
+  widths(adj, [16, 12, 12, 24, 10, 14, 16, 14, 12, 40, 40]);
 
   const totals = wb.addWorksheet('Totals');
   headerBlock(totals, s);
@@ -167,6 +169,10 @@ export async function statementXlsx(s: Statement, adjustments: readonly Statemen
   total.eachCell((c) => (c.border = { top: { style: 'thin' } }));
   if (s.provisional_cents !== 0n) {
     totals.addRow(['not final yet', '', '', '', moneyCell(s.provisional_cents), 'provisional']).getCell(5).numFmt = MONEY_FORMAT;
+  }
+  if (s.adjustments.length > 0 || s.later_adjustments.length > 0) {
+    totals.addRow(['as service month', 'lines and every adjustment to them', '', '', moneyCell(s.service_month_cents)]).getCell(5).numFmt = MONEY_FORMAT;
+    totals.addRow(['as booking month', 'lines and the adjustments booked in it', '', '', moneyCell(s.booking_month_cents)]).getCell(5).numFmt = MONEY_FORMAT;
   }
   const gate = qualityGateResult(s);
   if (gate) {

@@ -16,7 +16,7 @@ const DAILY_LINE_TYPES = [
 export type DailyLineType = (typeof DAILY_LINE_TYPES)[number];
 
 /** Month-close lines (quantity 0), dated the last day of the month inside validity. */
-const MONTH_CLOSE_LINE_TYPES = ['gainshare_cap', 'gainshare_quality_gate', 'customer_fee_malus', 'customer_floor_malus'] as const;
+export const MONTH_CLOSE_LINE_TYPES = ['gainshare_cap', 'gainshare_quality_gate', 'customer_fee_malus', 'customer_floor_malus'] as const;
 export type MonthCloseLineType = (typeof MONTH_CLOSE_LINE_TYPES)[number];
 
 export const LINE_TYPES = [...DAILY_LINE_TYPES, ...MONTH_CLOSE_LINE_TYPES] as const;
