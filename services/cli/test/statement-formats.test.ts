@@ -167,6 +167,11 @@ describe('statement xlsx', () => {
     const values = totals.getSheetValues().filter((r) => Array.isArray(r)).map((r) => r.slice(1));
     expect(values.find((r) => r[0] === 'as service month')?.[4]).toBe(money(adjusted.total_cents - 300n));
     expect(values.find((r) => r[0] === 'as booking month')?.[4]).toBe(money(adjusted.total_cents + 420n));
+    // the page carries the same rows and totals
+    const html = statementHtml(adjusted);
+    expect(html.match(/<table class="adjustments">[\s\S]*?<\/table>/)![0].match(/<tr>/g)).toHaveLength(1 + 1);
+    expect(html.match(/<table class="later-adjustments">[\s\S]*?<\/table>/)![0]).toContain('-3.00');
+    expect(html).toContain(formatCents(adjusted.service_month_cents));
   });
 });
 
