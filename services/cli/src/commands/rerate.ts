@@ -168,7 +168,7 @@ range of cents; the message names contract, day and line).`,
           process.stdout.write(exactJson(doc) + '\n');
         } else {
           console.log(
-            `${contract.id}: ${opts.dryRun ? 'dry run, nothing written: would rate' : 'rated'} ${summary.days} days (${summary.lines} lines) in ${doc.seconds} s at watermark ${doc.watermark}` +
+            `${contract.id}: ${opts.dryRun ? 'dry run, nothing written: would rate' : 'rated'} ${summary.days} days (${summary.lines} lines ${opts.dryRun ? 'to write' : 'written'}) in ${doc.seconds} s at watermark ${doc.watermark}` +
               `${doc.closed_months.length > 0 ? `; closed ${doc.closed_months.join(', ')}` : ''}`,
           );
           // A new config version changes every line's basis: the lines whose money moved come first.
@@ -177,7 +177,7 @@ range of cents; the message names contract, day and line).`,
           const inMoney = changes.filter(moved).length;
           console.log(
             `${changes.length} lines ${opts.dryRun ? 'would change' : 'changed'} (${inMoney} in amount or quantity, ${changes.length - inMoney} in basis or status only), ` +
-              `${adjustments.length} adjustments ${opts.dryRun ? 'would be posted' : 'posted'}, net ${formatCents(delta)} ${contract.currency}`,
+              `${adjustments.length} adjustment${adjustments.length === 1 ? '' : 's'} ${opts.dryRun ? 'would be posted' : 'posted'}, net ${formatCents(delta)} ${contract.currency}`,
           );
           for (const c of shown.slice(0, 20)) {
             console.log(`  ${c.accrual_id}: ${c.before_cents === null ? 'new' : `${formatCents(c.before_cents)} ${c.before_status}`} -> ${formatCents(c.after_cents)} ${c.after_status}`);
