@@ -90,6 +90,26 @@ export function spawnCxg(args: string[], env: Record<string, string>) {
 
 export const cxgBin = fileURLToPath(new URL('../services/cli/bin/cxg.js', import.meta.url));
 
+/**
+ * Runs `cxg <args>` to its end, stdout and stderr apart. `closeStdout`: the reader of stdout goes
+ * away before anything is written (`at-once`), or once it has the first line, as `| head -1` does.
+ */
+export function runCxg(
+  args: string[],
+  opts: { env?: Record<string, string>; closeStdout?: 'at-once' | 'after-first-line' } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { child } = spawnCxg(args, opts.env ?? {});
+  let stdout = '';
+  let stderr = '';
+  if (opts.closeStdout === 'at-once') child.stdout.destroy();
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (opts.closeStdout === 'after-first-line' && stdout.includes('\n')) child.stdout.destroy();
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
 
 /** A TCP port free right now on loopback, for a worker's METRICS_PORT. */
 export async function freePort(): Promise<number> {

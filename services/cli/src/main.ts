@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { describeFailure } from './errors.ts';
+import { quietWhenClosed } from './stdout.ts';
 import * as bench from './commands/bench.ts';
 import * as config from './commands/config.ts';
 import * as demo from './commands/demo.ts';
@@ -29,11 +30,20 @@ failure the command names; 2 the input, config or target cannot be used as given
 unreadable contracts YAML or events file, an embedded ClickHouse directory in use, a line that
 cannot be booked); 130 interrupted. An expected error is one line on stderr, \`cxg <command>:
 <message>\`; an unexpected one is one line too, exit 1, with the stack trace when LOG_LEVEL is
-debug or trace.`,
+debug or trace.
+
+Output: stdout carries the command's output alone (with --json exactly one JSON document); logs
+(JSON lines, LOG_LEVEL) and progress go to stderr. Colours only when stdout is a terminal; NO_COLOR
+turns them off, FORCE_COLOR on (0 off). A reader that closes stdout early (\`| head -1\`) ends
+nothing with an error: the command finishes and exits as it would have.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
 for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, whatif, evidence, pseudonym, kpis, dlq, config, bench]) m.register(program);
+
+// Output (docs/decisions.md, "Command line"): stdout is the command's output alone (logs go to
+// stderr, @cxg/platform's createLogger); a reader closing it early ends nothing with a stack trace.
+quietWhenClosed();
 
 // Errors are handled here, once (errors.ts): one line `cxg <command>: <message>` on stderr and
 // process.exitCode, never process.exit, so the command's `finally` blocks have all run.

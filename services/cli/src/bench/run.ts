@@ -87,7 +87,7 @@ const KPI_TOPICS = [TOPICS.contacts, TOPICS.web, TOPICS.signals];
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const endpoints = readEndpoints();
-  const kafka = createKafka(endpoints, 'cx-bench', createLogger('bench', 'warn', 'stderr'));
+  const kafka = createKafka(endpoints, 'cx-bench', createLogger('bench', 'warn'));
   const serde = Serde.create(endpoints.schemaRegistryUrl);
   await initTopics(kafka, serde, endpoints.partitions);
   const id = `bench${Date.now().toString(36)}`;

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { STATE_DIR } from '@cxg/platform';
 import { stackUp } from '@cxg/stack';
+import { newTable } from '../color.ts';
 import { PARTS, SCALES, runBench, type BenchReport, type Part, type Scale } from '../bench/run.ts';
 import { judge } from '../bench/targets.ts';
 import { CliError } from '../errors.ts';
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'simulation seed', int, 42)
     .option('--only <parts>', `run only these parts, comma-separated: ${PARTS.join(', ')} (the detector also runs when kpi, accruals or redis need its signals)`, parts)
     .option('--cpu-prof', 'write V8 CPU profiles of the workers next to the JSON report')
-    .option('--json', 'print the report as one JSON document on stdout (progress goes to stderr)')
+    .option('--json', 'print the report as one JSON document on stdout (progress and every log line go to stderr)')
     .addHelpText(
       'after',
       `
@@ -65,7 +65,7 @@ run, so compare rows of one run, not runs of different machines. The report is a
 }
 
 function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): void {
-  const table = new Table({ head: ['stage', 'records', 'seconds', 'records/s', 'batch p50 ms', 'batch p99 ms', 'worker cores', 'machine busy', 'note'], style: { head: [], border: [] } });
+  const table = newTable({ head: ['stage', 'records', 'seconds', 'records/s', 'batch p50 ms', 'batch p99 ms', 'worker cores', 'machine busy', 'note'], style: { head: [], border: [] } });
   for (const s of report.stages) {
     const cpu = s.cpu ? [s.cpu.workerCores.toFixed(2), `${Math.round(s.cpu.machineBusy * 100)} % of ${s.cpu.cores}`] : ['', ''];
     table.push([s.stage, s.records, s.seconds.toFixed(2), Math.round(s.perSecond), s.batchP50Ms ?? '', s.batchP99Ms ?? '', ...cpu, s.note ?? '']);
@@ -85,17 +85,17 @@ function printReport(report: BenchReport, verdicts: ReturnType<typeof judge>): v
   if (report.latency) {
     const l = report.latency;
     console.log(`Latency at ${l.offeredPerSecond} records/s offered for ${l.seconds} s (${Math.round(l.achievedPerSecond)}/s sent, ${l.sent} records), the three workers running:`);
-    const lat = new Table({ head: ['produce →', 'p50 ms', 'p99 ms', 'max ms', 'seen'], style: { head: [], border: [] } });
+    const lat = newTable({ head: ['produce →', 'p50 ms', 'p99 ms', 'max ms', 'seen'], style: { head: [], border: [] } });
     const row = (label: string, x: typeof l.kpi) => lat.push([label, x.p50Ms ?? '–', x.p99Ms ?? '–', x.maxMs ?? '–', `${x.seen} of ${x.expected}`]);
     row(`KPI count visible in Redis (polled every ${l.pollMs.kpi} ms)`, l.kpi);
     row(`signal on cx.signals.v1 (reorder wait: L = ${l.allowedLatenessMs} ms of event time = ${Math.round(l.allowedLatenessMs / Math.max(1, l.eventTimeSpeedup))} ms here)`, l.signal);
     row(`provisional ledger line (accruals commit, polled every ${l.pollMs.ledger} ms)`, l.ledger);
     console.log(lat.toString());
   }
-  const checks = new Table({ head: ['check', 'result', 'detail'], style: { head: [], border: [] } });
+  const checks = newTable({ head: ['check', 'result', 'detail'], style: { head: [], border: [] } });
   for (const c of report.checks) checks.push([c.check, c.ok ? 'ok' : 'FAILED', c.detail]);
   console.log(checks.toString());
-  const targets = new Table({ head: ['target', 'measured', ''], style: { head: [], border: [] } });
+  const targets = newTable({ head: ['target', 'measured', ''], style: { head: [], border: [] } });
   for (const v of verdicts) targets.push([v.target, v.measured, v.met ? 'met' : 'missed']);
   console.log(targets.toString());
 }

@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { ContractsConfig } from '@cxg/engine';
 import { loadContractsConfig, readEndpoints, STATE_DIR } from '@cxg/platform';
+import { readLines, readStatement, readWatermark } from '@cxg/ledger';
 import { CliError } from '../errors.ts';
+import { withLedger } from '../replay/ledger-cli.ts';
+import { monthSummary } from '../statement/summary.ts';
+import { outputClosed } from '../stdout.ts';
 
 const cxg = fileURLToPath(new URL('../../bin/cxg.js', import.meta.url));
 
@@ -19,29 +24,78 @@ function step(args: string[]): Promise<void> {
   });
 }
 
+/** A path as short as it can be said from here: relative below the working directory, else absolute. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') ? rel : path;
+}
+
+/**
+ * One screen after the replay: per contract and month its total and state, top line types and the
+ * quality gates of a closed month, read from the demo's ledger; then the command for each full statement.
+ */
+async function summary(config: ContractsConfig, clickhouse: string, events: string): Promise<string> {
+  const statements: string[] = [];
+  const out = await withLedger(clickhouse, async (client) => {
+    const watermark = await readWatermark(client);
+    const lines = [`\nSummary of the ledger ${clickhouse}${watermark === null ? '' : ` at watermark ${new Date(watermark).toISOString()}`}:`];
+    for (const contract of config.contracts) {
+      const stored = await readLines(client, { contractIds: [contract.id] });
+      const months = [...new Set(stored.map((l) => l.date.slice(0, 7)))].sort();
+      lines.push(`${contract.id} (${contract.provider_id}), ${contract.currency}${months.length === 0 ? ': no ledger lines' : ''}`);
+      for (const month of months) {
+        const read = await readStatement(client, contract.id, month);
+        if (read.statement === null) continue;
+        lines.push(...monthSummary(read.statement, stored.filter((l) => l.date.startsWith(month))).map((l) => `  ${l}`));
+        statements.push(`  cxg statement --clickhouse ${clickhouse} --contract ${contract.id} --month ${month}`);
+      }
+    }
+    return lines;
+  });
+  const example = config.contracts[0];
+  return [
+    ...out,
+    '',
+    'Each full statement (lines per day, totals, adjustments; add --format csv|json|xlsx|html --out FILE for a file):',
+    ...statements,
+    ...(example ? [`The records behind a line: cxg evidence --clickhouse ${clickhouse} --contract ${example.id} --date 2026-10-12 --line gainshare_repeat`] : []),
+    `Events: ${events}`,
+    '',
+  ].join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('the whole job on embedded defaults: simulate a month of traffic, replay it through the engine into embedded ClickHouse, print the statements')
+    .description('the whole job on embedded defaults: simulate two months of traffic, replay them through the engine into embedded ClickHouse, end with a one-screen summary per contract')
     .option('--customers <n>', 'simulated customers', '3000')
     .option('--seed <n>', 'simulation seed', '7')
-    .addHelpText('after', '\nNeeds no Kafka, Redis or ClickHouse server: replay runs the same engine and rating code as the workers, with ClickHouse embedded (chdb). Files go to .cxg/demo.')
+    .addHelpText(
+      'after',
+      `
+Needs no Kafka, Redis or ClickHouse server: replay runs the same engine and rating code as the workers, with ClickHouse embedded (chdb). Files go to .cxg/demo.
+It ends with each contract's months (total, final or provisional, top line types, the quality gates of a closed
+month) and the \`cxg statement\` command that prints each full statement. Colours only on a terminal (NO_COLOR, FORCE_COLOR).`,
+    )
     .action(async (opts: { customers: string; seed: string }) => {
       const dir = join(STATE_DIR, 'demo');
       mkdirSync(dir, { recursive: true });
-      const events = join(dir, 'events.ndjson');
-      const clickhouse = `chdb://${join(dir, 'clickhouse')}`;
-      const configFile = readEndpoints().configFile;
+      const events = shortPath(join(dir, 'events.ndjson'));
+      const clickhouse = `chdb://${shortPath(join(dir, 'clickhouse'))}`;
+      const configFile = shortPath(readEndpoints().configFile);
       // October 2026 closes (the simulated period runs past its end plus the lateness); November
-      // stays open, so statements show both final and provisional lines.
+      // stays open, so the summary shows both final and provisional months.
       const start = '2026-10-01T00:00:00+02:00';
-      await step(['config', 'check', configFile]);
-      await step(['simulate', '--seed', opts.seed, '--customers', opts.customers, '--days', '56', '--start', start, '--issue-rate', '0.2', '--bad-ratio', '0.002', '--duplicate-ratio', '0.002', '--out', events]);
-      await step(['replay', '--events', events, '--config', configFile, '--clickhouse', clickhouse]);
-      for (const contract of loadContractsConfig(configFile).contracts) {
-        const month = contract.valid_from > '2026-10-01' ? contract.valid_from.slice(0, 7) : '2026-10';
-        await step(['statement', '--contract', contract.id, '--month', month, '--clickhouse', clickhouse]);
+      const steps = [
+        ['config', 'check', configFile],
+        ['simulate', '--seed', opts.seed, '--customers', opts.customers, '--days', '56', '--start', start, '--issue-rate', '0.2', '--bad-ratio', '0.002', '--duplicate-ratio', '0.002', '--out', events],
+        ['replay', '--events', events, '--config', configFile, '--clickhouse', clickhouse],
+      ];
+      for (const args of steps) {
+        // a reader that stopped early (`cxg demo | head`) sees nothing more: stop, exit 0
+        if (outputClosed()) return;
+        await step(args);
       }
-      process.stdout.write(`\nEvents: ${events}\nLedger: ${clickhouse} (try: cxg evidence --clickhouse ${clickhouse} --contract c-prov-a-2026 --date 2026-10-12 --line gainshare_repeat)\n`);
+      if (!outputClosed()) process.stdout.write(await summary(loadContractsConfig(configFile), clickhouse, events));
     });
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import Table from 'cli-table3';
 import { parseDuration, REJECT_REASONS, TOPICS } from '@cxg/engine';
 import { createKafka, createLogger, createProducer, readEndpoints, Serde } from '@cxg/platform';
+import { newTable } from '../color.ts';
 import { kafkaStep, readDlq, type DlqEntry, type Filter } from '../dlq/read.ts';
 import { executeReplay, planReplay, type ReplayPlan } from '../dlq/replay.ts';
 import { CliError } from '../errors.ts';
@@ -54,7 +54,7 @@ and is deleted after. A progress bar is drawn on stderr when it is a terminal.`;
 
 function connect() {
   const endpoints = readEndpoints();
-  const kafka = createKafka(endpoints, 'cxg-dlq', createLogger('cli', process.env.LOG_LEVEL ?? 'warn', 'stderr'));
+  const kafka = createKafka(endpoints, 'cxg-dlq', createLogger('cli', process.env.LOG_LEVEL ?? 'warn'));
   return { endpoints, kafka, serde: Serde.create(endpoints.schemaRegistryUrl) };
 }
 
@@ -76,7 +76,7 @@ function valueCell(e: DlqEntry): string {
 }
 
 function renderList(entries: readonly DlqEntry[]): string {
-  const table = new Table({
+  const table = newTable({
     head: ['dead-lettered (UTC)', 'dlq', 'source topic/partition@offset', 'reason', 'message', 'value', 'replayed'],
     style: { head: [], border: [], compact: true },
   });
@@ -113,7 +113,7 @@ function renderReplay(doc: ReturnType<typeof replayDocument>): string {
       `${doc.dry_run ? 'would send' : 'sent'} ${doc.sent.length}${copies > 0 ? ` (and marked ${copies} more DLQ copies of them)` : ''}, ` +
       `${doc.already_replayed.length} replayed before, ${doc.not_sent.length} not sent${doc.dry_run ? ' (dry run: nothing was sent or marked)' : ''}`,
   ];
-  const table = new Table({ head: ['dlq', 'source topic/partition@offset', 'key', 'outcome'], style: { head: [], border: [], compact: true } });
+  const table = newTable({ head: ['dlq', 'source topic/partition@offset', 'key', 'outcome'], style: { head: [], border: [], compact: true } });
   for (const s of doc.sent) {
     table.push([`${s.dlq_partition}/${s.dlq_offset}`, source(s), s.key ?? '-', s.sent_to ? `sent: ${s.event_id} → ${s.sent_to.partition}@${s.sent_to.offset}` : `would send ${s.event_id}`]);
   }

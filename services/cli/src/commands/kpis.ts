@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import Table from 'cli-table3';
 import { PROVIDER_KPIS, RATE_KPIS, WEB_KPIS, type KpiReading, type KpiWindow, type ProviderKpi, type WebKpi } from '@cxg/engine';
 import { readEndpoints, redactUrl } from '@cxg/platform';
 import { DEFAULT_KEY_PREFIX, connectKpiReader, kpisDocument, parseWindows, type KpisDocument } from '@cxg/kpi';
+import { newTable } from '../color.ts';
 import { CliError } from '../errors.ts';
 
 interface KpisOptions {
@@ -43,10 +43,10 @@ function renderKpis(doc: KpisDocument): string {
   }
   for (const [window, table] of Object.entries(doc.windows) as [KpiWindow, NonNullable<KpisDocument['windows'][KpiWindow]>][]) {
     out.push(`${window} window ending ${doc.watermark_iso ?? '-'} (event time); value over n = sample`);
-    const providers = new Table({ head: ['provider', ...PROVIDER_KPIS.map((k) => HEAD[k])], style: { head: [], border: [] } });
+    const providers = newTable({ head: ['provider', ...PROVIDER_KPIS.map((k) => HEAD[k])], style: { head: [], border: [] } });
     for (const [p, readings] of Object.entries(table.providers)) providers.push([p, ...PROVIDER_KPIS.map((k) => format(k, readings[k]))]);
     out.push(Object.keys(table.providers).length > 0 ? providers.toString() : '(no contacts in this window)');
-    const web = new Table({ head: ['journey family', ...WEB_KPIS.map((k) => WEB_HEAD[k])], style: { head: [], border: [] } });
+    const web = newTable({ head: ['journey family', ...WEB_KPIS.map((k) => WEB_HEAD[k])], style: { head: [], border: [] } });
     for (const [f, readings] of Object.entries(table.web)) web.push([f, ...WEB_KPIS.map((k) => format(k, readings[k]))]);
     out.push(Object.keys(table.web).length > 0 ? web.toString() : '(no web journeys in this window)');
   }

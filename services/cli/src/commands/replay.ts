@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import {
   ChannelValues,
   DEFAULT_MAX_TIMELINE_ENTRIES,
@@ -17,6 +16,7 @@ import {
 import { INPUT_RECORD_OF_TOPIC, loadContractsConfig, readEndpoints } from '@cxg/platform';
 import { formatCents, type ProviderMonth, type StoredAdjustment, type StoredLine } from '@cxg/ledger';
 import { progressBar } from '@cxg/simulator';
+import { newTable } from '../color.ts';
 import { readReplayFiles, type ReadResult } from '../replay/ndjson.ts';
 import { DEFAULT_REPLAY_CLICKHOUSE, replayAccruals, type ReplayAccruals } from '../replay/accruals.ts';
 import { stepProgress } from '../replay/progress.ts';
@@ -123,14 +123,14 @@ function replayDocument(
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)} %`);
 
 function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, clickhouse: string): void {
-  const kinds = new Table({ head: ['signal', 'contact provider', 'charged to (prior provider)', 'count'] });
+  const kinds = newTable({ head: ['signal', 'contact provider', 'charged to (prior provider)', 'count'] });
   const counts = new Map<string, number>();
   for (const s of doc.signals) {
     const k = `${s.kind}\u0000${s.contact_provider_id}\u0000${s.prior_provider_id ?? '(web journey)'}`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   for (const [k, n] of [...counts].sort()) kinds.push([...k.split('\u0000'), n]);
-  const reasons = new Table({ head: ['rejected: reason', 'records'] });
+  const reasons = newTable({ head: ['rejected: reason', 'records'] });
   const byReason = new Map<string, number>();
   for (const r of doc.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
   for (const [r, n] of [...byReason].sort()) reasons.push([r, n]);
@@ -152,9 +152,9 @@ function printTables(doc: ReturnType<typeof replayDocument>, accepted: number, c
     s.cents += a.amount_delta_cents;
     sums.set(k, s);
   }
-  const accruals = new Table({ head: ['contract', 'month', 'line', 'lines', 'amount', 'status'], colAligns: ['left', 'left', 'left', 'right', 'right', 'left'] });
+  const accruals = newTable({ head: ['contract', 'month', 'line', 'lines', 'amount', 'status'], colAligns: ['left', 'left', 'left', 'right', 'right', 'left'] });
   for (const [k, s] of sums) accruals.push([...k.split('\u0000'), s.lines, formatCents(s.cents), s.final ? 'final' : 'provisional']);
-  const kpis = new Table({
+  const kpis = newTable({
     head: ['provider', 'month', 'answered', 'repeat', 'fcr', 'csat top2', 'service level', 'abandon', 'aht s', 'switch share'],
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   });

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .command('run')
     .description(`run a worker until SIGTERM/SIGINT: ${Object.keys(WORKERS).join(', ')}, or all of them in this process (development)`)
     .argument('<worker>', `${Object.keys(WORKERS).join(' | ')} | all`)
-    .addHelpText('after', '\nEndpoints come from the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, CLICKHOUSE_URL, CX_CONFIG, METRICS_PORT); see the README.')
+    .addHelpText('after', '\nEndpoints come from the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, CLICKHOUSE_URL, CX_CONFIG, METRICS_PORT); see the README.\nLogs: one JSON line each on stderr, at LOG_LEVEL (default info); nothing is written to stdout.')
     .action(async (worker: string) => {
       const names = worker === 'all' ? (Object.keys(WORKERS) as WorkerName[]) : [worker as WorkerName];
       for (const n of names) if (!(n in WORKERS)) throw new CliError(`unknown worker ${n}: expected ${Object.keys(WORKERS).join(', ')} or all`, 1);

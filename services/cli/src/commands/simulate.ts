@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import Table from 'cli-table3';
 import { INPUT_TOPICS } from '@cxg/engine';
 import {
   DEFAULT_START_MS,
@@ -10,6 +9,7 @@ import {
   type RecordSink,
   type SimRun,
 } from '@cxg/simulator';
+import { newTable } from '../color.ts';
 import { CliError } from '../errors.ts';
 
 interface SimulateFlags {
@@ -122,7 +122,7 @@ function summaryDocument(run: SimRun, delivery: Delivery, elapsedMs: number) {
 
 function printSummary(doc: ReturnType<typeof summaryDocument>): void {
   // Plain characters and no colours: the summary is often piped or captured in logs.
-  const table = new Table({
+  const table = newTable({
     head: ['', 'records'],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
