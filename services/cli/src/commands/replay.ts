@@ -176,7 +176,7 @@ export function register(program: Command): void {
     .requiredOption('--events <file...>', 'NDJSON files, one {"topic": ..., "value": {...}} per line, read in the order given')
     .option('--config <file>', 'contracts YAML (default: CX_CONFIG or config/contracts.yaml)')
     .option('--clickhouse <url>', 'where the replay writes facts and the accrual ledger: chdb://<dir> or http(s)://user:pass@host:port/db; emptied first', DEFAULT_REPLAY_CLICKHOUSE)
-    .option('--json', 'print one JSON object {signals, accruals, monthly_kpis, rejected, duplicates} on stdout')
+    .option('--json', 'print one JSON object {signals, accruals, adjustments, monthly_kpis, rejected, duplicates} on stdout')
     .addHelpText(
       'after',
       `
