@@ -106,23 +106,14 @@ const versionOfBasis = (basis: string): string | null => {
 
 /** What a line is, from whichever source knows it. */
 type LineMeta = Pick<Adjustment, 'accrual_id' | 'contract_id' | 'provider_id' | 'service_date' | 'line_type' | 'channel' | 'currency'>;
-const metaOf = (l: LedgerLine | StoredLine): LineMeta => ({
+const metaOf = (l: LedgerLine | StoredLine | Adjustment): LineMeta => ({
   accrual_id: l.accrual_id,
   contract_id: l.contract_id,
   provider_id: l.provider_id,
-  service_date: l.date,
+  service_date: 'service_date' in l ? l.service_date : l.date,
   line_type: l.line_type,
   channel: l.channel,
   currency: l.currency,
-});
-const adjustmentMeta = (a: Adjustment): LineMeta => ({
-  accrual_id: a.accrual_id,
-  contract_id: a.contract_id,
-  provider_id: a.provider_id,
-  service_date: a.service_date,
-  line_type: a.line_type,
-  channel: a.channel,
-  currency: a.currency,
 });
 
 export const adjustmentId = (accrualId: string, bookedOn: string, cause: AdjustmentCause) => `${accrualId}@${bookedOn}:${cause}`;
@@ -144,7 +135,7 @@ export function settle(input: SettleInput): { lines: LedgerLine[]; adjustments: 
   for (const l of input.stored.values()) if (!meta.has(l.accrual_id)) meta.set(l.accrual_id, metaOf(l));
   const byLine = new Map<string, StoredAdjustment[]>();
   for (const a of input.storedAdjustments) {
-    if (!meta.has(a.accrual_id)) meta.set(a.accrual_id, adjustmentMeta(a));
+    if (!meta.has(a.accrual_id)) meta.set(a.accrual_id, metaOf(a));
     let list = byLine.get(a.accrual_id);
     if (!list) byLine.set(a.accrual_id, (list = []));
     list.push(a);
