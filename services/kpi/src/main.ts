@@ -1,5 +1,5 @@
-import { BUCKET_TTL_MS, TOPICS, kpiSettingsOf, type KpiAlert, type Topic } from '@cxg/engine';
-import { loadSchema, pingRedis, produceRecords, redisEpochStore, startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
+import { BUCKET_TTL_MS, TOPICS, kpiSettingsOf, type KpiAlert } from '@cxg/engine';
+import { pingRedis, produceRecords, redisEpochStore, startWorker, type Endpoints, type RunningWorker } from '@cxg/platform';
 import { AlertStore, Alerter } from './alerts.ts';
 import { KpiHandler } from './handler.ts';
 import { KpiKeys } from './keys.ts';
@@ -8,7 +8,7 @@ import { KpiReader } from './reader.ts';
 import { KpiRefresher } from './refresh.ts';
 import { kpisDocument, parseWindows } from './report.ts';
 import { RedisKpiStore } from './store.ts';
-import { DEFAULT_KPI_TOPICS, inputTopics, type KpiTopics } from './topics.ts';
+import { DEFAULT_KPI_TOPICS, inputTopics } from './topics.ts';
 import { AlertWebhook } from './webhook.ts';
 
 export type { RunningWorker };
@@ -27,13 +27,12 @@ export interface KpiOptions {
   refreshMs?: number;
   /** env CX_ALERT_WEBHOOK_URL; unset = no webhook. */
   webhookUrl?: string | null;
-  /** Topic names (tests run on topics of their own); defaults are those of docs/events.md. */
-  topics?: Partial<KpiTopics>;
 }
 
 /** Wires the KPI worker: contacts + signals + web journeys → rolling KPIs in Redis, metrics, alerts (docs/kpis.md). */
 export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
-  const topics: KpiTopics = { ...DEFAULT_KPI_TOPICS, ...opts.topics };
+  // Logical topics: their Kafka names are the settings' (CX_TOPIC_PREFIX, CX_TOPIC_*), translated by the serde and the runner.
+  const topics = DEFAULT_KPI_TOPICS;
   return startWorker({
     name: 'kpi',
     endpoints: opts.endpoints,
@@ -41,12 +40,7 @@ export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
     metricsPort: opts.metricsPort,
     build: async ({ settings: all, config, serde, producer, log, redis, own }) => {
       const metrics = createKpiMetrics();
-      // A renamed topic still carries its topic's record: prime the reader schema under its name.
-      const logical: Record<keyof KpiTopics, Topic> = { contacts: TOPICS.contacts, signals: TOPICS.signals, web: TOPICS.web, alerts: TOPICS.alerts };
-      for (const [role, name] of Object.entries(topics) as [keyof KpiTopics, string][]) {
-        if (name !== logical[role]) serde.reader(name, loadSchema(logical[role]));
-      }
-      await serde.register(topics.alerts, loadSchema(TOPICS.alerts));
+      await serde.register(TOPICS.alerts);
       const connection = redis();
       const keys = new KpiKeys(opts.keyPrefix ?? all.kpi.keyPrefix);
       const store = new RedisKpiStore(connection, { keys, dedupeTtlMs: opts.dedupeTtlMs ?? all.dedupeTtlMs });
@@ -92,7 +86,7 @@ export function startKpi(opts: KpiOptions = {}): Promise<RunningWorker> {
           },
         },
         started: () => refresher.start(),
-        log: { message: 'kpi worker started', fields: () => ({ topics, keyPrefix: keys.prefix, webhook: webhook !== null }) },
+        log: { message: 'kpi worker started', fields: () => ({ keyPrefix: keys.prefix, webhook: webhook !== null }) },
       };
     },
   });

@@ -1,6 +1,6 @@
 import { TOPICS } from '@cxg/engine';
 
-/** The topics the worker reads and writes; overridable so tests can run on topics of their own. */
+/** The logical topics the worker reads and writes, by role (their Kafka names come from the settings: CX_TOPIC_PREFIX, CX_TOPIC_*). */
 export interface KpiTopics {
   contacts: string;
   signals: string;

@@ -1,8 +1,8 @@
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
-import { TOPICS } from '@cxg/engine';
 import { MAX_REQUEST_BYTES } from './sink.ts';
 
 export interface Rejected {
+  /** The Kafka topic the record was read from (the DLQ header `cx-source-topic`). */
   topic: string;
   partition: number;
   offset: string;
@@ -24,11 +24,11 @@ export const DLQ_HEADERS = {
 } as const;
 
 /**
- * Dead-letters rejected records with their original key and bytes, so they can be inspected and
+ * Dead-letters rejected records to the Kafka topic `dlqTopic` (the DLQ's physical name) with their original key and bytes, so they can be inspected and
  * re-driven; headers carry where they came from and why. Delivery is at-least-once: after a crash a
  * rejected record may be dead-lettered twice, which never affects counts (it had no effect).
  */
-export async function sendToDlq(producer: Producer, rejected: Rejected[]): Promise<void> {
+export async function sendToDlq(producer: Producer, rejected: Rejected[], dlqTopic: string): Promise<void> {
   // In requests of at most MAX_REQUEST_BYTES: one fetched batch of bad records can exceed what the
   // broker accepts as one record batch.
   let chunk: Rejected[] = [];
@@ -36,19 +36,19 @@ export async function sendToDlq(producer: Producer, rejected: Rejected[]): Promi
   for (const r of rejected) {
     const size = (r.value?.length ?? 0) + (r.key?.length ?? 0) + 700; // + headers
     if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
-      await send(producer, chunk);
+      await send(producer, chunk, dlqTopic);
       chunk = [];
       bytes = 0;
     }
     chunk.push(r);
     bytes += size;
   }
-  if (chunk.length > 0) await send(producer, chunk);
+  if (chunk.length > 0) await send(producer, chunk, dlqTopic);
 }
 
-async function send(producer: Producer, rejected: Rejected[]): Promise<void> {
+async function send(producer: Producer, rejected: Rejected[], topic: string): Promise<void> {
   await producer.send({
-    topic: TOPICS.dlq,
+    topic,
     acks: -1,
     messages: rejected.map((r) => ({
       key: r.key,
@@ -64,7 +64,7 @@ async function send(producer: Producer, rejected: Rejected[]): Promise<void> {
   });
 }
 
-/** One record of cx.dlq.v1 as read back: where it sits, where it came from and why (null: header missing). */
+/** One record of the DLQ (cx.dlq.v1) as read back: where it sits, where it came from and why (null: header missing). */
 export interface DeadLetter {
   dlqPartition: number;
   dlqOffset: string;

@@ -19,6 +19,7 @@ export * from './migrate.ts';
 export * from './lifecycle.ts';
 export * from './worker.ts';
 export * from './topics.ts';
+export * from './topic-names.ts';
 export * from './sink.ts';
 export * from './config.ts';
 export * from './id-hash.ts';

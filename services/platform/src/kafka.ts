@@ -3,6 +3,7 @@ import { TOPICS } from '@cxg/engine';
 import type { Logger } from './logger.ts';
 import type { Endpoints } from './env.ts';
 import type { TopicPartitionOffset } from './runner.ts';
+import type { TopicNames } from './topic-names.ts';
 
 // kafkajs warns on every producer about its v2 partitioner change; we key by customer_id and accept the default.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -205,6 +206,13 @@ export const KAFKA_ACCESS = {
 } as const satisfies Record<string, { user: string; groupPrefix: string | null; read: readonly string[]; write: readonly string[] }>;
 
 export type KafkaAccessRole = keyof typeof KAFKA_ACCESS;
+
+/** KAFKA_ACCESS with the Kafka topic names of a deployment (CX_TOPIC_PREFIX, CX_TOPIC_*): the ACLs to ask for there. */
+export function kafkaAccessOf(names: TopicNames): Record<KafkaAccessRole, { user: string; groupPrefix: string | null; read: string[]; write: string[] }> {
+  return Object.fromEntries(
+    Object.entries(KAFKA_ACCESS).map(([role, a]) => [role, { ...a, read: a.read.map((t) => names.physical(t)), write: a.write.map((t) => names.physical(t)) }]),
+  ) as Record<KafkaAccessRole, { user: string; groupPrefix: string | null; read: string[]; write: string[] }>;
+}
 
 /** Idempotent producer: a retried send cannot duplicate a record in the log. */
 export async function createProducer(kafka: Kafka): Promise<Producer> {

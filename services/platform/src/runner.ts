@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { TOPICS } from '@cxg/engine';
 import { DrainWatch, kafkaDrainSource, type TopicPartition } from './drain.ts';
 import { CoPartitionAssigner } from './kafka.ts';
 import { sendToDlq, type Rejected } from './dlq.ts';
@@ -6,6 +7,7 @@ import { StateKeeper, type StateOptions } from './rebuild.ts';
 import type { Logger } from './logger.ts';
 import { recordAssignment, type PipelineMetrics } from './metrics.ts';
 import { UndecodableError, type Serde } from './serde.ts';
+import { DEFAULT_TOPIC_NAMES, type TopicNames } from './topic-names.ts';
 
 export interface Consumed<V = unknown> {
   topic: string;
@@ -79,7 +81,15 @@ const tpKey = (topic: string, partition: number) => `${topic}:${partition}`;
 export interface RunnerOptions {
   kafka: Kafka;
   groupId: string;
+  /** Logical topics (`TOPICS`); the runner subscribes to their Kafka topics under `names`. */
   topics: readonly string[];
+  /**
+   * Logical ↔ Kafka topic names; default `serde.names`. The runner alone translates: it subscribes,
+   * seeks, commits, dead-letters (the DLQ's Kafka topic, `cx-source-topic` the Kafka topic read)
+   * and asks the admin API by Kafka topic, while the handler, `validate`, `dlqTopics`, the serde's
+   * decode and the metrics' `topic` label see the logical topic.
+   */
+  names?: TopicNames;
   serde: Serde;
   producer: Producer;
   metrics: PipelineMetrics;
@@ -143,7 +153,21 @@ export class ConsumerRunner {
   /** Settles when the consumer crashed and kafkajs will not restart it. */
   readonly fatal: Promise<Error> = new Promise((resolve) => (this.failFatally = resolve));
 
-  constructor(private readonly opts: RunnerOptions) {}
+  private readonly names: TopicNames;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.names = opts.names ?? opts.serde.names ?? DEFAULT_TOPIC_NAMES;
+  }
+
+  /** Offsets a handler returned (logical topics) as Kafka commits them. */
+  private toKafka(offsets: readonly TopicPartitionOffset[]): TopicPartitionOffset[] {
+    return offsets.map((o) => ({ ...o, topic: this.names.physical(o.topic) }));
+  }
+
+  /** A group assignment (by Kafka topic) as the handler sees it (by logical topic). */
+  private toLogical(assignment: Record<string, number[]>): Record<string, number[]> {
+    return Object.fromEntries(Object.entries(assignment).map(([t, ps]) => [this.names.logical(t), ps]));
+  }
 
   /** Null while joined and in touch with the broker, else why not (for /readyz). */
   brokerHealth(nowMs: number = Date.now()): string | null {
@@ -165,7 +189,8 @@ export class ConsumerRunner {
   }
 
   async start(): Promise<void> {
-    const { kafka, groupId, topics, handler, log } = this.opts;
+    const { kafka, groupId, handler, log } = this.opts;
+    const topics = this.opts.topics.map((t) => this.names.physical(t));
     const sessionTimeout = this.opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     const consumer = kafka.consumer({
       groupId,
@@ -181,12 +206,12 @@ export class ConsumerRunner {
       this.joined = true;
       contact();
       log.info({ assignment: e.payload.memberAssignment, memberId: e.payload.memberId }, 'joined consumer group');
-      recordAssignment(this.opts.metrics, e.payload.memberId, this.assignment, e.payload.memberAssignment);
+      recordAssignment(this.opts.metrics, e.payload.memberId, this.toLogical(this.assignment), this.toLogical(e.payload.memberAssignment));
       this.assignment = e.payload.memberAssignment;
       this.restartAt.clear();
       this.keeper?.reset();
       this.drain?.assign(e.payload.memberAssignment);
-      handler.onAssign?.(e.payload.memberAssignment);
+      handler.onAssign?.(this.toLogical(e.payload.memberAssignment));
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
@@ -218,8 +243,8 @@ export class ConsumerRunner {
           if (this.stopping) return;
           try {
             const now = Date.now();
-            const idle = this.drain === null ? [] : await this.drain.idle(now);
-            await this.commit(await handler.onTick!(now, idle));
+            const idle = this.drain === null ? [] : (await this.drain.idle(now)).map((tp) => ({ ...tp, topic: this.names.logical(tp.topic) }));
+            await this.commit(this.toKafka(await handler.onTick!(now, idle)));
           } catch (err) {
             await this.recover('tick', err as Error, () => !this.stopping);
           }
@@ -274,7 +299,7 @@ export class ConsumerRunner {
   /** Drops the handler's in-memory state and seeks every partition read back to its restart offset. */
   private rewind(): void {
     const { handler } = this.opts;
-    handler.onAssign?.(this.assignment);
+    handler.onAssign?.(this.toLogical(this.assignment));
     this.drain?.assign(this.assignment);
     for (const [key, offset] of this.restartAt) {
       const at = key.lastIndexOf(':');
@@ -283,7 +308,7 @@ export class ConsumerRunner {
     for (const partitions of Object.values(this.assignment)) {
       for (const p of new Set(partitions)) {
         const until = this.keeper?.replayUntil(p);
-        if (until) handler.onRebuild?.(p, until);
+        if (until) handler.onRebuild?.(p, new Map([...until].map(([t, o]) => [this.names.logical(t), o])));
       }
     }
   }
@@ -298,6 +323,8 @@ export class ConsumerRunner {
     const { serde, validate, metrics, producer, handler } = this.opts;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const key = tpKey(batch.topic, batch.partition);
+    // The handler, validate, decode and the metrics see the logical topic; rejects keep the Kafka one.
+    const topic = this.names.logical(batch.topic);
     if (!this.restartAt.has(key)) this.restartAt.set(key, batch.messages[0]!.offset);
     this.keeper?.observe(batch.partition, batch.messages.length, batch.messages.reduce((n, m) => n + (m.value?.length ?? 0), 0));
     const end = metrics.batchSeconds.startTimer();
@@ -310,41 +337,41 @@ export class ConsumerRunner {
         rejected.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, reason, message });
       let value: unknown;
       try {
-        value = await serde.decode(batch.topic, m.value);
+        value = await serde.decode(topic, m.value);
       } catch (err) {
         if (!(err instanceof UndecodableError)) throw err;
         reject('undecodable', err.message);
         continue;
       }
-      const verdict = validate ? validate(batch.topic, value) : { ok: true as const, event: value };
+      const verdict = validate ? validate(topic, value) : { ok: true as const, event: value };
       if (!verdict.ok) {
         reject(verdict.reason, verdict.message);
         continue;
       }
-      accepted.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: verdict.event });
+      accepted.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: verdict.event });
     }
     const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
     const nextOffset = (BigInt(lastOffset) + 1n).toString();
     const safe = await handler.onBatch(accepted, {
-      topic: batch.topic,
+      topic,
       partition: batch.partition,
       nextOffset,
-      reject: (r, reason, message) => rejected.push({ ...r, value: raw.get(r.offset) ?? null, reason, message }),
+      reject: (r, reason, message) => rejected.push({ ...r, topic: this.names.physical(r.topic), value: raw.get(r.offset) ?? null, reason, message }),
     });
     // Rejected records have no effects, so dead-lettering after the effects and before the commit
     // is enough: a crash in between re-judges and re-sends them. Those a state rebuild re-reads were
     // dead-lettered before the loss.
     const until = this.keeper?.replayUntil(batch.partition);
     if (until) rejected.splice(0, rejected.length, ...rejected.filter((r) => BigInt(r.offset) >= (until.get(r.topic) ?? 0n)));
-    const owned = rejected.filter((r) => this.opts.dlqTopics?.includes(r.topic) ?? true);
-    await sendToDlq(producer, owned);
-    for (const r of rejected) metrics.events.inc({ topic: r.topic, result: 'rejected' });
-    for (const r of owned) metrics.dlq.inc({ topic: r.topic, reason: r.reason });
+    const owned = rejected.filter((r) => this.opts.dlqTopics?.includes(this.names.logical(r.topic)) ?? true);
+    await sendToDlq(producer, owned, this.names.physical(TOPICS.dlq));
+    for (const r of rejected) metrics.events.inc({ topic: this.names.logical(r.topic), result: 'rejected' });
+    for (const r of owned) metrics.dlq.inc({ topic: this.names.logical(r.topic), reason: r.reason });
     // A lost state found at the commit rewinds the consumer: this batch is re-read, not resolved.
-    if (!(await this.commit(safe ?? [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]))) return;
+    if (!(await this.commit(safe ? this.toKafka(safe) : [{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]))) return;
     resolveOffset(lastOffset);
     this.drain?.handled(batch.topic, batch.partition, nextOffset);
-    metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    metrics.consumerLag.set({ topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
     end();
   }

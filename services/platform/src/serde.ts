@@ -5,6 +5,7 @@ import avro from 'avsc';
 import { AVRO_TOPICS, type Topic } from '@cxg/engine';
 import { REPO_ROOT } from './env.ts';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.ts';
+import { DEFAULT_TOPIC_NAMES, type TopicNames } from './topic-names.ts';
 
 const MAGIC = 0;
 
@@ -14,6 +15,11 @@ export interface SerdeOptions {
    * the input records (contacts, web journeys, customer events; pseudonym.ts). Null or absent: off.
    */
   pseudonymKey?: string | null;
+  /**
+   * The Kafka names of the logical topics (settings' `topics`): schemas are registered under
+   * `<Kafka topic>-value`, and produceRecords sends to the Kafka topic. Default: docs/events.md's.
+   */
+  names?: TopicNames;
 }
 
 /** Reads schemas/<topic>.avsc, the single source of the event model. */
@@ -21,6 +27,7 @@ export function loadSchema(topic: Topic): avro.Schema {
   return JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', `${topic}.avsc`), 'utf8')) as avro.Schema;
 }
 
+/** The registry subject of a Kafka topic's values (TopicNameStrategy): `<Kafka topic>-value`. */
 export const subjectOf = (topic: string): string => `${topic}-value`;
 
 /** Decoding failed for a reason that retrying cannot fix: the record goes to the DLQ. */
@@ -78,6 +85,9 @@ function avroType(schema: avro.Schema): avro.Type {
  * Confluent wire format (magic byte 0, 4-byte schema id, Avro body) over a Confluent-compatible registry.
  * The registry client fetches and caches writer schemas; this class caches the avsc reader types and the
  * writer→reader resolvers, which the client would rebuild on every decode.
+ *
+ * Every method takes the logical topic (`TOPICS`, whose schema is schemas/<topic>.avsc); the subject
+ * is that of its Kafka topic under `names` (a name that is none of ours is its own Kafka topic).
  */
 export class Serde {
   private readonly readers = new Map<string, avro.Type>();
@@ -86,6 +96,8 @@ export class Serde {
 
   /** Null when ids are not pseudonymised (no CX_PSEUDONYM_KEY). */
   readonly pseudonymizer: Pseudonymizer | null;
+  /** Logical ↔ Kafka topic names. */
+  readonly names: TopicNames;
 
   constructor(
     readonly registry: SchemaRegistry,
@@ -93,6 +105,7 @@ export class Serde {
     opts: SerdeOptions = {},
   ) {
     this.pseudonymizer = createPseudonymizer(opts.pseudonymKey);
+    this.names = opts.names ?? DEFAULT_TOPIC_NAMES;
   }
 
   static create(registryUrl: string, opts: SerdeOptions = {}): Serde {
@@ -110,11 +123,11 @@ export class Serde {
   }
 
   /**
-   * Sets BACKWARD compatibility on `<topic>-value` and registers the schema; idempotent.
+   * Sets BACKWARD compatibility on `<Kafka topic>-value` and registers the schema; idempotent.
    * We PUT the config first because the client only sets it after a 404, and Apicurio answers 200 NONE.
    */
   async register(topic: string, schema: avro.Schema = loadSchema(topic as Topic)): Promise<number> {
-    const subject = subjectOf(topic);
+    const subject = subjectOf(this.names.physical(topic));
     const res = await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
@@ -129,9 +142,10 @@ export class Serde {
     return id;
   }
 
+  /** Registers the schemas of `topics`; the ids by Kafka topic. */
   async registerAll(topics: readonly string[] = AVRO_TOPICS): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
-    for (const topic of topics) ids.set(topic, await this.register(topic));
+    for (const topic of topics) ids.set(this.names.physical(topic), await this.register(topic));
     return ids;
   }
 
@@ -174,7 +188,7 @@ export class Serde {
       try {
         resolver = reader.createResolver(writer);
       } catch (err) {
-        throw new UndecodableError(`schema id ${id} cannot be read as ${subjectOf(topic)}: ${(err as Error).message}`);
+        throw new UndecodableError(`schema id ${id} cannot be read as ${subjectOf(this.names.physical(topic))}: ${(err as Error).message}`);
       }
       this.resolvers.set(key, resolver);
     }

@@ -3,6 +3,7 @@ import { createKafka, createProducer } from './kafka.ts';
 import { createLogger } from './logger.ts';
 import { readEndpoints, type Endpoints } from './env.ts';
 import { Serde } from './serde.ts';
+import type { TopicNames } from './topic-names.ts';
 
 export interface OutRecord {
   topic: string;
@@ -29,6 +30,7 @@ export const MAX_REQUEST_BYTES = 512 * 1024;
 /**
  * Encodes records with the registry serde and sends them with acks=all, grouped per topic, in
  * requests of at most MAX_REQUEST_BYTES, one after the other (so per-partition order holds).
+ * `topic` is the logical one: the records go to its Kafka topic under `serde.names`.
  */
 export async function produceRecords(producer: Producer, serde: Serde, records: readonly OutRecord[], opts: ProduceOptions = {}): Promise<void> {
   if (records.length === 0) return;
@@ -50,8 +52,9 @@ export async function produceRecords(producer: Producer, serde: Serde, records: 
     }
     const size = value.length + (r.key === null ? 0 : Buffer.byteLength(r.key)) + 64; // + record overhead
     if (bytes + size > MAX_REQUEST_BYTES) await flush();
-    let messages = byTopic.get(r.topic);
-    if (!messages) byTopic.set(r.topic, (messages = []));
+    const topic = serde.names.physical(r.topic);
+    let messages = byTopic.get(topic);
+    if (!messages) byTopic.set(topic, (messages = []));
     messages.push({ key: r.key, value });
     bytes += size;
   }
@@ -63,12 +66,13 @@ export interface KafkaSink {
   close(): Promise<void>;
 }
 
-/** The simulator's `--kafka` output: an idempotent producer with the registry serde. */
-export async function createKafkaSink(opts: { endpoints?: Endpoints } = {}): Promise<KafkaSink> {
+/** The simulator's `--kafka` output: an idempotent producer with the registry serde, to the Kafka topics of `names` (`readTopicNames()`). */
+export async function createKafkaSink(opts: { endpoints?: Endpoints; names: TopicNames }): Promise<KafkaSink> {
   const endpoints = opts.endpoints ?? readEndpoints();
+  const { names } = opts;
   const kafka = createKafka(endpoints, 'cx-simulator', createLogger('simulator', 'warn'));
   const producer = await createProducer(kafka);
-  const serde = Serde.create(endpoints.schemaRegistryUrl);
+  const serde = Serde.create(endpoints.schemaRegistryUrl, { names });
   return {
     send: (batch) => produceRecords(producer, serde, batch, { rawOnEncodeError: true }),
     close: () => producer.disconnect(),

@@ -10,7 +10,8 @@ export interface TopicsInitResult {
 }
 
 /**
- * Creates every topic of docs/events.md with one partition count (inputs and signals are keyed by
+ * Creates every topic of docs/events.md, under its Kafka name in `serde.names` (CX_TOPIC_PREFIX,
+ * CX_TOPIC_*), with one partition count (inputs and signals are keyed by
  * customer and must be co-partitioned) and registers the Avro schemas. Running it twice changes nothing.
  *
  * Records carry the broker's append time, not the producer's clock: nothing reads record timestamps
@@ -24,12 +25,15 @@ export interface TopicsInitResult {
  * only each key's latest marker counts.
  */
 export async function initTopics(kafka: Kafka, serde: Serde, partitions: number): Promise<TopicsInitResult> {
+  const kafkaName = (t: string) => serde.names.physical(t);
+  const avroTopics = AVRO_TOPICS.map(kafkaName);
   const appendTime = { name: 'message.timestamp.type', value: 'LogAppendTime' };
-  const inputs = await ensureTopics(kafka, AVRO_TOPICS.map((topic) => ({ topic, numPartitions: partitions, configEntries: [appendTime] })));
-  const dlqMax = String((await largestRecordBytes(kafka, AVRO_TOPICS)) + DLQ_HEADROOM_BYTES);
-  const dlq = await ensureTopics(kafka, [{ topic: TOPICS.dlq, numPartitions: partitions, configEntries: [appendTime, { name: 'max.message.bytes', value: dlqMax }] }]);
-  if (dlq.existing.length > 0) await raiseDlqLimit(kafka, Number(dlqMax));
-  const replayed = await ensureTopics(kafka, [{ topic: TOPICS.dlqReplayed, numPartitions: partitions, configEntries: [appendTime, { name: 'cleanup.policy', value: 'compact' }] }]);
+  const inputs = await ensureTopics(kafka, avroTopics.map((topic) => ({ topic, numPartitions: partitions, configEntries: [appendTime] })));
+  const dlqMax = String((await largestRecordBytes(kafka, avroTopics)) + DLQ_HEADROOM_BYTES);
+  const dlqTopic = kafkaName(TOPICS.dlq);
+  const dlq = await ensureTopics(kafka, [{ topic: dlqTopic, numPartitions: partitions, configEntries: [appendTime, { name: 'max.message.bytes', value: dlqMax }] }]);
+  if (dlq.existing.length > 0) await raiseDlqLimit(kafka, dlqTopic, Number(dlqMax));
+  const replayed = await ensureTopics(kafka, [{ topic: kafkaName(TOPICS.dlqReplayed), numPartitions: partitions, configEntries: [appendTime, { name: 'cleanup.policy', value: 'compact' }] }]);
   const ids = await serde.registerAll();
   return {
     created: [...inputs.created, ...dlq.created, ...replayed.created],
@@ -68,11 +72,11 @@ async function largestRecordBytes(kafka: Kafka, topics: readonly string[]): Prom
  * An existing DLQ created before the limit above (or by hand) gets it, keeping its other topic-level
  * settings: AlterConfigs replaces the whole set of a topic's overrides, so they are sent along.
  */
-async function raiseDlqLimit(kafka: Kafka, bytes: number): Promise<void> {
+async function raiseDlqLimit(kafka: Kafka, dlqTopic: string, bytes: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: TOPICS.dlq }] });
+    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: dlqTopic }] });
     const entries = res.resources[0]!.configEntries;
     const current = Number(entries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
     if (current >= bytes) return;
@@ -81,7 +85,7 @@ async function raiseDlqLimit(kafka: Kafka, bytes: number): Promise<void> {
       .map((e) => ({ name: e.configName, value: e.configValue }));
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: TOPICS.dlq, configEntries: [...overrides, { name: 'max.message.bytes', value: String(bytes) }] }],
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: dlqTopic, configEntries: [...overrides, { name: 'max.message.bytes', value: String(bytes) }] }],
     });
   } finally {
     await admin.disconnect();

@@ -51,6 +51,7 @@ export interface WorkerContext {
 
 /** The worker's own parts, as `build` returns them. */
 export interface WorkerParts {
+  /** The logical topics it reads (`TOPICS`); the start log line names their Kafka topics. */
   topics: readonly string[];
   handler: BatchHandler;
   metrics: PipelineMetrics;
@@ -127,7 +128,8 @@ export async function startWorker(opts: WorkerOptions, io: WorkerIo = IO): Promi
   const lifetime = new Lifetime(`${name} worker`);
   try {
     const kafka = createKafka(endpoints, `cx-${name}`, log);
-    const serde = Serde.create(endpoints.schemaRegistryUrl, { pseudonymKey: endpoints.pseudonymKey ?? null });
+    // The one TopicNames of the process: the serde (subjects, produceRecords) and the runner translate with it.
+    const serde = Serde.create(endpoints.schemaRegistryUrl, { pseudonymKey: endpoints.pseudonymKey ?? null, names: settings.topics });
     const producer = lifetime.own('kafka producer', await io.createProducer(kafka), (p) => p.disconnect());
     const parts = await opts.build({
       name,
@@ -145,6 +147,7 @@ export async function startWorker(opts: WorkerOptions, io: WorkerIo = IO): Promi
       kafka,
       groupId,
       topics: parts.topics,
+      names: settings.topics,
       serde,
       producer,
       metrics: parts.metrics,
@@ -176,7 +179,15 @@ export async function startWorker(opts: WorkerOptions, io: WorkerIo = IO): Promi
     await runner.start();
     parts.started?.();
     const address = server.address();
-    log.info({ ...parts.log.fields?.(), groupId, port: typeof address === 'object' && address !== null ? address.port : address }, parts.log.message);
+    log.info(
+      {
+        ...parts.log.fields?.(),
+        groupId,
+        kafkaTopics: Object.fromEntries(parts.topics.map((t) => [t, settings.topics.physical(t)])),
+        port: typeof address === 'object' && address !== null ? address.port : address,
+      },
+      parts.log.message,
+    );
     let stopping: Promise<void> | null = null;
     return { server, fatal: runner.fatal, stop: () => (stopping ??= lifetime.release()) };
   } catch (err) {

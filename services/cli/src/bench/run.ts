@@ -17,6 +17,7 @@ import {
   scanKeys,
   setGroupOffsets,
   uncommitted,
+  TOPIC_VARIABLES,
   Serde,
   type OutRecord,
   type TopicPartitionOffset,
@@ -85,6 +86,9 @@ export interface BenchReport {
 
 const KPI_TOPICS = [TOPICS.contacts, TOPICS.web, TOPICS.signals];
 
+/** Every topic variable empty (= unset): the workers the bench spawns use the default names (docs/decisions.md). */
+const DEFAULT_TOPIC_ENV: Record<string, string> = Object.fromEntries(['CX_TOPIC_PREFIX', ...Object.values(TOPIC_VARIABLES)].map((v) => [v, '']));
+
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const endpoints = readEndpoints();
   const kafka = createKafka(endpoints, 'cx-bench', createLogger('bench', 'warn'));
@@ -106,7 +110,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     opts.log(`${ok ? 'ok' : 'FAILED'}: ${name}: ${detail}`);
   };
   // Workers: own groups and key prefixes, an embedded ClickHouse of their own (one process holds it at a time).
+  // The bench runs on the default topic names, as its own producer and checks do: an empty
+  // CX_TOPIC_* counts as unset, so a prefix or override in the caller's environment is not inherited.
   const workerEnv = (stream: string, extra: Record<string, string> = {}) => ({
+    ...DEFAULT_TOPIC_ENV,
     CX_DETECTOR_GROUP: `${stream}-detector`,
     CX_DETECTOR_KEY_PREFIX: `${stream}:det:`,
     CX_KPI_GROUP: `${stream}-kpi`,

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration, REJECT_REASONS, TOPICS } from '@cxg/engine';
-import { createKafka, createLogger, createProducer, readEndpoints, Serde } from '@cxg/platform';
+import { createKafka, createLogger, createProducer, readEndpoints, readTopicNames, Serde } from '@cxg/platform';
 import { newTable } from '../color.ts';
 import { kafkaStep, readDlq, type DlqEntry, type Filter } from '../dlq/read.ts';
 import { executeReplay, planReplay, type ReplayPlan } from '../dlq/replay.ts';
@@ -50,18 +50,21 @@ not with the record's event time. T is an ISO-8601 date (UTC midnight) or date-t
 
 const READ_AFTER = `Reads cx.dlq.v1 from its beginning (or --since) to its end as of the start, and cx.dlq-replayed.v1
 (what was replayed): read-only, in a consumer group of its own (cxg-dlq-<random>) that never commits
-and is deleted after. A progress bar is drawn on stderr when it is a terminal.`;
+and is deleted after. A progress bar is drawn on stderr when it is a terminal. Topic names here
+are the defaults: the Kafka topics read are those CX_TOPIC_PREFIX, CX_TOPIC_DLQ and
+CX_TOPIC_DLQ_REPLAYED name (cxg topics init --help), and source topics are Kafka topic names.`;
 
 function connect() {
   const endpoints = readEndpoints();
+  const names = readTopicNames();
   const kafka = createKafka(endpoints, 'cxg-dlq', createLogger('cli', process.env.LOG_LEVEL ?? 'warn'));
-  return { endpoints, kafka, serde: Serde.create(endpoints.schemaRegistryUrl) };
+  return { endpoints, names, kafka, serde: Serde.create(endpoints.schemaRegistryUrl, { names }) };
 }
 
 async function read(filter: Filter) {
-  const { endpoints, kafka, serde } = connect();
+  const { endpoints, names, kafka, serde } = connect();
   const result = await kafkaStep('reading the DLQ', endpoints.kafkaBrokers, () => readDlq(kafka, serde, endpoints.schemaRegistryUrl, filter));
-  return { endpoints, kafka, result };
+  return { endpoints, names, kafka, result };
 }
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -106,10 +109,10 @@ function replayDocument(plan: ReplayPlan, opts: ReplayOptions, matched: number) 
   };
 }
 
-function renderReplay(doc: ReturnType<typeof replayDocument>): string {
+function renderReplay(doc: ReturnType<typeof replayDocument>, dlqTopic: string): string {
   const copies = doc.sent.reduce((n, s) => n + s.copies.length, 0);
   const lines = [
-    `${TOPICS.dlq}, reason ${doc.reason}${doc.since ? ` since ${doc.since}` : ''}: ${doc.matched} record(s); ` +
+    `${dlqTopic}, reason ${doc.reason}${doc.since ? ` since ${doc.since}` : ''}: ${doc.matched} record(s); ` +
       `${doc.dry_run ? 'would send' : 'sent'} ${doc.sent.length}${copies > 0 ? ` (and marked ${copies} more DLQ copies of them)` : ''}, ` +
       `${doc.already_replayed.length} replayed before, ${doc.not_sent.length} not sent${doc.dry_run ? ' (dry run: nothing was sent or marked)' : ''}`,
   ];
@@ -157,13 +160,14 @@ unreachable; 2 ${TOPICS.dlq} does not exist (run cxg topics init).`,
     )
     .action(async (opts: ListOptions) => {
       const filter: Filter = { ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.since === undefined ? {} : { sinceMs: opts.since }) };
-      const { result } = await read(filter);
+      const { names, result } = await read(filter);
+      const dlqTopic = names.physical(TOPICS.dlq);
       const records = result.entries.map((e) => e.entry);
       if (opts.json) {
         const since = opts.since === undefined ? null : new Date(opts.since).toISOString();
-        process.stdout.write(`${JSON.stringify({ topic: TOPICS.dlq, reason: opts.reason ?? null, since, count: records.length, records })}\n`);
+        process.stdout.write(`${JSON.stringify({ topic: dlqTopic, reason: opts.reason ?? null, since, count: records.length, records })}\n`);
       } else if (records.length === 0) {
-        process.stdout.write(`no records in ${TOPICS.dlq}${opts.reason ? ` with reason ${opts.reason}` : ''}${opts.since === undefined ? '' : ` since ${new Date(opts.since).toISOString()}`}\n`);
+        process.stdout.write(`no records in ${dlqTopic}${opts.reason ? ` with reason ${opts.reason}` : ''}${opts.since === undefined ? '' : ` since ${new Date(opts.since).toISOString()}`}\n`);
       } else {
         process.stdout.write(`${renderList(records)}\n${records.length} record(s)\n`);
       }
@@ -205,20 +209,20 @@ Exit codes: 0 done (also when nothing was sent: records still rejected are repor
 ${TOPICS.dlqReplayed} does not exist (run cxg topics init).`,
     )
     .action(async (opts: ReplayOptions) => {
-      const { endpoints, kafka, result } = await read({ reason: opts.reason, ...(opts.since === undefined ? {} : { sinceMs: opts.since }) });
-      if (result.markers === null && !opts.dryRun) throw new CliError(`topic ${TOPICS.dlqReplayed} does not exist on ${endpoints.kafkaBrokers.join(',')}: run cxg topics init`, 2);
-      const plan = planReplay(result, Date.now());
+      const { endpoints, names, kafka, result } = await read({ reason: opts.reason, ...(opts.since === undefined ? {} : { sinceMs: opts.since }) });
+      if (result.markers === null && !opts.dryRun) throw new CliError(`topic ${names.physical(TOPICS.dlqReplayed)} does not exist on ${endpoints.kafkaBrokers.join(',')}: run cxg topics init`, 2);
+      const plan = planReplay(result, Date.now(), names);
       if (!opts.dryRun && plan.send.length > 0) {
         await kafkaStep('replaying the DLQ', endpoints.kafkaBrokers, async () => {
           const producer = await createProducer(kafka);
           try {
-            await executeReplay(producer, plan, Date.now);
+            await executeReplay(producer, plan, Date.now, names);
           } finally {
             await producer.disconnect();
           }
         });
       }
       const doc = replayDocument(plan, opts, result.entries.length);
-      process.stdout.write(opts.json ? `${JSON.stringify(doc)}\n` : `${renderReplay(doc)}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(doc)}\n` : `${renderReplay(doc, names.physical(TOPICS.dlq))}\n`);
     });
 }

@@ -46,8 +46,10 @@ Output:
                timestamps are epoch ms; "key" (customer_id, or session_id for anonymous
                journeys) is optional for readers. Records come in arrival order: by event time
                with a little disorder (under 2 minutes).
-  --kafka      produces to cx.contacts.v1, cx.web.v1, cx.customers.v1 (KAFKA_BROKERS,
-               SCHEMA_REGISTRY_URL); --rate paces it. Ctrl-C stops after the batch in flight.
+  --kafka      produces to the Kafka topics of cx.contacts.v1, cx.web.v1, cx.customers.v1
+               (named by CX_TOPIC_PREFIX and CX_TOPIC_*, see cxg topics init --help;
+               KAFKA_BROKERS, SCHEMA_REGISTRY_URL); --rate paces it. Ctrl-C stops after the
+               batch in flight. An NDJSON file is loaded into Kafka with cxg publish.
   The same seed and arguments give byte-identical output. Timestamps must stay within 24 h
   of now, so the period may not end later than that. A summary is printed on stdout
   (--json: as one JSON object); a progress bar is drawn on stderr when it is a terminal.
@@ -143,8 +145,8 @@ function printSummary(doc: ReturnType<typeof summaryDocument>): void {
 
 async function toKafka(run: SimRun, rate: number | undefined, signal: AbortSignal): Promise<Delivery> {
   // Loaded here so writing a file never loads the Kafka client.
-  const { createKafkaSink } = await import('@cxg/platform');
-  const sink: RecordSink = await createKafkaSink();
+  const { createKafkaSink, readTopicNames } = await import('@cxg/platform');
+  const sink: RecordSink = await createKafkaSink({ names: readTopicNames() });
   try {
     const result = await pump(run, sink, { ...(rate === undefined ? {} : { rate }), progress: run, signal });
     return { kafka: true, sent: result.records, batches: result.batches, aborted: result.aborted };

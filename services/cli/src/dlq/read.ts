@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { AVRO_TOPICS, TOPICS } from '@cxg/engine';
-import { readDeadLetter, readToEnd, UndecodableError, UnknownTopicError, type DeadLetter, type Serde } from '@cxg/platform';
+import { readDeadLetter, readToEnd, UndecodableError, UnknownTopicError, type DeadLetter, type Serde, type TopicNames } from '@cxg/platform';
 import { CliError } from '../errors.ts';
 import { stepProgress } from '../replay/progress.ts';
 
@@ -104,13 +104,13 @@ export async function kafkaStep<T>(what: string, brokers: readonly string[], fn:
   }
 }
 
-/** Every marker in cx.dlq-replayed.v1; null when the topic does not exist. */
-export async function readMarkers(kafka: Kafka): Promise<Markers | null> {
+/** Every marker in cx.dlq-replayed.v1 (its Kafka topic under `names`); null when the topic does not exist. */
+export async function readMarkers(kafka: Kafka, names: TopicNames): Promise<Markers | null> {
   const byKey = new Map<string, ReplayMarker>();
   try {
     await readToEnd(
       kafka,
-      TOPICS.dlqReplayed,
+      names.physical(TOPICS.dlqReplayed),
       (_partition, m) => {
         const key = m.key?.toString();
         if (key === undefined) return;
@@ -131,11 +131,13 @@ export async function readMarkers(kafka: Kafka): Promise<Markers | null> {
 
 async function decodeValue(serde: Serde, registryUrl: string, d: DeadLetter): Promise<Pick<DlqEntry, 'value' | 'raw' | 'decode_error'>> {
   if (d.value === null) return { value: null, raw: null, decode_error: 'null value (a tombstone)' };
-  if (d.sourceTopic === null || !(AVRO_TOPICS as readonly string[]).includes(d.sourceTopic)) {
+  // The header names the Kafka topic; its schema is that of its logical topic.
+  const topic = d.sourceTopic === null ? null : serde.names.logical(d.sourceTopic);
+  if (topic === null || !(AVRO_TOPICS as readonly string[]).includes(topic)) {
     return { value: null, raw: rawBytes(d.value), decode_error: d.sourceTopic === null ? 'no cx-source-topic header' : `${d.sourceTopic} has no Avro schema` };
   }
   try {
-    return { value: await serde.decode(d.sourceTopic, d.value), raw: null, decode_error: null };
+    return { value: await serde.decode(topic, d.value), raw: null, decode_error: null };
   } catch (err) {
     if (err instanceof UndecodableError) return { value: null, raw: rawBytes(d.value), decode_error: err.message };
     throw new CliError(`schema registry ${registryUrl}: ${(err as Error).message}`, 1, { cause: err });
@@ -147,13 +149,14 @@ async function decodeValue(serde: Serde, registryUrl: string, d: DeadLetter): Pr
  * is the broker's append time of the DLQ record: when it was dead-lettered.
  */
 export async function readDlq(kafka: Kafka, serde: Serde, registryUrl: string, filter: Filter): Promise<ReadDlq> {
-  const markers = await readMarkers(kafka);
+  const markers = await readMarkers(kafka, serde.names);
+  const dlqTopic = serde.names.physical(TOPICS.dlq);
   const letters: DeadLetter[] = [];
   const bar = stepProgress('dlq');
   try {
     await readToEnd(
       kafka,
-      TOPICS.dlq,
+      dlqTopic,
       (partition, m) => {
         const d = readDeadLetter(partition, m);
         if (filter.reason !== undefined && d.reason !== filter.reason) return;
@@ -163,7 +166,7 @@ export async function readDlq(kafka: Kafka, serde: Serde, registryUrl: string, f
       {
         groupId: `cxg-dlq-${randomUUID()}`,
         ...(filter.sinceMs === undefined ? {} : { sinceMs: filter.sinceMs }),
-        onProgress: (done, total) => bar.update(done, total, TOPICS.dlq),
+        onProgress: (done, total) => bar.update(done, total, dlqTopic),
       },
     );
   } finally {

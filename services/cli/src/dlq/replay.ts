@@ -2,14 +2,15 @@
 // topic-partition (same key, same bytes), once; a marker in cx.dlq-replayed.v1 per DLQ record says so.
 import type { Producer } from 'kafkajs';
 import { INPUT_TOPICS, TOPICS, validateEvent, type InputTopic } from '@cxg/engine';
-import { DLQ_HEADERS, MAX_REQUEST_BYTES, type DeadLetter } from '@cxg/platform';
+import { DEFAULT_TOPIC_NAMES, DLQ_HEADERS, MAX_REQUEST_BYTES, type DeadLetter, type TopicNames } from '@cxg/platform';
 import { stepProgress } from '../replay/progress.ts';
 import { markerKey, markerOf, sourceKey, type DlqEntry, type ReadDlq, type ReplayMarker } from './read.ts';
 
 type Position = Pick<DlqEntry, 'dlq_partition' | 'dlq_offset' | 'source_topic' | 'source_partition' | 'source_offset' | 'key'>;
 
 export interface Sent extends Position {
-  source_topic: InputTopic;
+  /** The Kafka topic it came from and goes back to (an input topic's, under the names in use). */
+  source_topic: string;
   source_partition: number;
   source_offset: string;
   event_id: string;
@@ -40,9 +41,9 @@ const position = (e: DlqEntry): Position => ({
  * replayed before are skipped; the others are judged again with the engine's stateless rules and
  * the wall clock `nowMs`, as a worker would judge them now. A valid one is sent (one source record
  * once, however many DLQ copies it has); duplicate_contact_id, which needs the worker's state, is
- * judged by the worker again.
+ * judged by the worker again. `names` tells which Kafka topics are the input topics.
  */
-export function planReplay(read: ReadDlq, nowMs: number): ReplayPlan {
+export function planReplay(read: ReadDlq, nowMs: number, names: TopicNames = DEFAULT_TOPIC_NAMES): ReplayPlan {
   const plan: ReplayPlan = { send: [], alreadyReplayed: [], notSent: [] };
   const planned = new Map<string, { sent: Sent; letters: DeadLetter[] }>();
   for (const { letter, entry } of read.entries) {
@@ -57,7 +58,8 @@ export function planReplay(read: ReadDlq, nowMs: number): ReplayPlan {
       notSent('no_source', `no ${DLQ_HEADERS.sourceTopic}, ${DLQ_HEADERS.sourcePartition} or ${DLQ_HEADERS.sourceOffset} header`);
       continue;
     }
-    if (!(INPUT_TOPICS as readonly string[]).includes(topic)) {
+    const logical = names.logical(topic);
+    if (!names.isOurs(topic) || !(INPUT_TOPICS as readonly string[]).includes(logical)) {
       notSent('unknown_topic', `${topic} is not an input topic`);
       continue;
     }
@@ -65,7 +67,7 @@ export function planReplay(read: ReadDlq, nowMs: number): ReplayPlan {
       notSent('undecodable', entry.decode_error ?? 'cannot be decoded');
       continue;
     }
-    const judged = validateEvent(topic as InputTopic, entry.value, nowMs);
+    const judged = validateEvent(logical as InputTopic, entry.value, nowMs);
     if (!judged.ok) {
       notSent(judged.reason, judged.message);
       continue;
@@ -80,7 +82,7 @@ export function planReplay(read: ReadDlq, nowMs: number): ReplayPlan {
     const item = {
       sent: {
         ...position(entry),
-        source_topic: topic as InputTopic,
+        source_topic: topic,
         source_partition: partition,
         source_offset: offset,
         event_id: (judged.event as { event_id: string }).event_id,
@@ -101,7 +103,7 @@ export function planReplay(read: ReadDlq, nowMs: number): ReplayPlan {
  * between the two re-sends that request's records on the next run: the workers count those as
  * duplicates by event_id and nothing else happens (docs/events.md, "Replaying the DLQ").
  */
-export async function executeReplay(producer: Producer, plan: ReplayPlan, nowMs: () => number): Promise<void> {
+export async function executeReplay(producer: Producer, plan: ReplayPlan, nowMs: () => number, names: TopicNames = DEFAULT_TOPIC_NAMES): Promise<void> {
   const bar = stepProgress('dlq replay');
   let done = 0;
   try {
@@ -109,7 +111,7 @@ export async function executeReplay(producer: Producer, plan: ReplayPlan, nowMs:
     let bytes = 0;
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
-      await sendChunk(producer, chunk, nowMs());
+      await sendChunk(producer, chunk, nowMs(), names.physical(TOPICS.dlqReplayed));
       done += chunk.length;
       bar.update(done, plan.send.length, 'sent');
       chunk = [];
@@ -128,7 +130,7 @@ export async function executeReplay(producer: Producer, plan: ReplayPlan, nowMs:
   }
 }
 
-async function sendChunk(producer: Producer, chunk: ReplayPlan['send'], nowMs: number): Promise<void> {
+async function sendChunk(producer: Producer, chunk: ReplayPlan['send'], nowMs: number, markerTopic: string): Promise<void> {
   const byTopic = new Map<string, typeof chunk>();
   for (const item of chunk) {
     const list = byTopic.get(item.sent.source_topic) ?? [];
@@ -158,7 +160,7 @@ async function sendChunk(producer: Producer, chunk: ReplayPlan['send'], nowMs: n
   }
   const replayedAt = new Date(nowMs).toISOString();
   await producer.send({
-    topic: TOPICS.dlqReplayed,
+    topic: markerTopic,
     acks: -1,
     messages: chunk.flatMap(({ sent, letters }) =>
       letters.map((d) => {
