@@ -116,6 +116,17 @@ const metaOf = (l: LedgerLine | StoredLine | Adjustment): LineMeta => ({
   currency: l.currency,
 });
 
+/** How many late records a late_event row names; a backlog can make thousands late for one line. */
+export const EVIDENCE_RECORDS = 20;
+
+/**
+ * A late_event row's evidence: the late records booked that day, the first EVIDENCE_RECORDS by
+ * arrival, and `more` counting the rest. Every fact keeps its arrival, so the full list is the
+ * line's records (`cxg evidence`) that arrived on the booking day.
+ */
+export const lateEvidence = (records: readonly string[]): { records: string[]; more?: number } =>
+  records.length > EVIDENCE_RECORDS ? { records: records.slice(0, EVIDENCE_RECORDS), more: records.length - EVIDENCE_RECORDS } : { records: [...records] };
+
 export const adjustmentId = (accrualId: string, bookedOn: string, cause: AdjustmentCause) => `${accrualId}@${bookedOn}:${cause}`;
 
 /**
@@ -198,7 +209,7 @@ export function settle(input: SettleInput): { lines: LedgerLine[]; adjustments: 
         continue;
       }
       if ((st === undefined && !isZero(delta)) || (st !== undefined && !same(rowValue(st), delta))) {
-        adjustments.push(row(m, b.on, 'late_event', delta, { records: b.evidence.get(id) ?? [] }));
+        adjustments.push(row(m, b.on, 'late_event', delta, lateEvidence(b.evidence.get(id) ?? [])));
       }
       held = plus(held, delta);
     }

@@ -28,14 +28,29 @@ export interface DayFacts {
 
 type Value = string | number | null | undefined;
 
-/** Shared parameters: the days' bounds and the overall [lo, hi) for partition and index pruning. */
-function dayParams(contract: Contract, dates: readonly string[]) {
+/** One reading of the facts: `dates` as they stood when only the facts that arrived before `arrivedBefore` were stored (absent: every fact). */
+export interface FactView {
+  dates: readonly string[];
+  arrivedBefore?: number;
+}
+
+/** No cut: every stored fact (the greatest Int64). */
+const ALL_ARRIVED = 9223372036854775807n;
+
+/**
+ * The parameters of several views in one statement: `starts`/`ends` bound the union of their
+ * dates (`lo`/`hi` overall, for partition and index pruning), `cuts` are their distinct cut
+ * instants, ascending. A view is its dates' indexes and its cut's index.
+ */
+function viewParams(contract: Contract, views: readonly FactView[]) {
+  const dates = [...new Set(views.flatMap((v) => v.dates))].sort();
   const bounds = dates.map((d) => localDayBounds(d, contract.timezone));
+  const cutOf = (v: FactView) => (v.arrivedBefore === undefined ? ALL_ARRIVED : BigInt(v.arrivedBefore));
+  const cuts = [...new Set(views.map(cutOf))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   return {
-    starts: bounds.map((b) => b.start),
-    ends: bounds.map((b) => b.end),
-    lo: bounds[0]!.start,
-    hi: bounds.at(-1)!.end,
+    dates,
+    cutIndex: views.map((v) => cuts.indexOf(cutOf(v)) + 1),
+    params: { starts: bounds.map((b) => b.start), ends: bounds.map((b) => b.end), lo: bounds[0]!.start, hi: bounds.at(-1)!.end, cuts },
   };
 }
 
@@ -43,19 +58,26 @@ function dayParams(contract: Contract, dates: readonly string[]) {
 const DAY_INDEX = (ms: string) =>
   `if((arrayFirstIndex(e -> ${ms} < e, {ends:Array(Int64)}) AS j) > 0 AND ${ms} >= {starts:Array(Int64)}[j], j, 0)`;
 
+/** `b`: the arrival bucket, the index of the first cut after the fact's arrival (it counts for that cut and every later one). */
+const BUCKET = `arrayFirstIndex(x -> arrived_ms < x, {cuts:Array(Int64)})`;
+
 const IN_RANGE = (col: string) => `${col} >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') AND ${col} < fromUnixTimestamp64Milli({hi:Int64}, 'UTC')`;
 
 /**
- * One statement, five parts, each row `(part, day, ch, v)`: `day` is the 1-based index into the
- * dates, `v` the part's counts in a fixed order. One round trip instead of five halves the cost
- * of a rating on chdb, where each query has a fixed overhead of several ms.
+ * One statement, five parts, each row `(part, day, cut, ch, v)`: `day` is the 1-based index into
+ * the dates, `v` the part's counts in a fixed order. The additive parts (every one but active
+ * customers) are grouped by arrival bucket, `cut` being the first cut the row counts for: a view
+ * with cut c adds the buckets up to c, so every view costs no more rows than the facts. Active
+ * customers are not additive and are counted per cut (`cut` is then exact). One round trip for
+ * every view instead of five queries per view: on chdb each query has a fixed overhead of several
+ * ms, and rating a chunk with late facts reads it at every cut (adjustments.ts).
  *
  * `v` is Array(Int128) and the sums are taken in Int128: ClickHouse's sum() of Int64 wraps around
  * silently, and a day's Σ sale_cents (or Σ handle ms) of valid input can pass 2^63. Int128 comes
  * back as a quoted JSON string (output_format_json_quote_64bit_integers), read as bigint.
  */
 const CONTACTS_PART = `
-SELECT 'contacts' AS part, toUInt64(i) AS day, toString(channel) AS ch,
+SELECT 'contacts' AS part, toUInt64(i) AS day, toUInt64(b) AS cut, toString(channel) AS ch,
        [toInt128(count()), toInt128(countIf(is_answered)), toInt128(countIf(NOT is_answered)), sumIf(toInt128(t - a), is_answered),
         toInt128(countIf(is_answered AND a - s <= {sl_ms:Int64})), toInt128(countIf(is_answered AND csat IS NOT NULL)),
         toInt128(countIf(is_answered AND csat >= 4)), sumIf(toInt128(ifNull(csat, 0)), is_answered),
@@ -66,168 +88,82 @@ FROM (
            toUnixTimestamp64Milli(started_at) AS s,
            toUnixTimestamp64Milli(ended_at) AS t,
            toUnixTimestamp64Milli(ifNull(answered_at, ended_at)) AS a,
-           ${DAY_INDEX('t')} AS i
+           ${DAY_INDEX('t')} AS i, ${BUCKET} AS b
     FROM contacts FINAL
-    WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')} AND arrived_ms < {cut:Int64}
+    WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')}
 )
-WHERE i > 0
-GROUP BY i, channel`;
+WHERE i > 0 AND b > 0
+GROUP BY i, b, channel`;
 
 const SIGNALS_PART = `
-SELECT 'signals' AS part, toUInt64(i) AS day, '' AS ch,
+SELECT 'signals' AS part, toUInt64(i) AS day, toUInt64(b) AS cut, '' AS ch,
        [toInt128(countIf(kind = 'REPEAT_CONTACT' AND prior_provider_id = {p:String})),
         toInt128(countIf(kind = 'CHANNEL_SWITCH' AND has({families:Array(String)}, intent_family))),
         toInt128(countIf(kind = 'CHANNEL_SWITCH' AND contact_provider_id = {p:String}))] AS v
 FROM (
     SELECT kind, prior_provider_id, contact_provider_id, intent_family,
            toUnixTimestamp64Milli(contact_ended_at) AS t,
-           ${DAY_INDEX('t')} AS i
+           ${DAY_INDEX('t')} AS i, ${BUCKET} AS b
     FROM signals FINAL
-    WHERE ${IN_RANGE('contact_ended_at')} AND arrived_ms < {cut:Int64}
+    WHERE ${IN_RANGE('contact_ended_at')}
       AND (prior_provider_id = {p:String} OR contact_provider_id = {p:String} OR has({families:Array(String)}, intent_family))
 )
-WHERE i > 0
-GROUP BY i`;
+WHERE i > 0 AND b > 0
+GROUP BY i, b`;
 
 const JOURNEYS_PART = `
-SELECT 'journeys' AS part, toUInt64(i) AS day, '' AS ch, [toInt128(count())] AS v
+SELECT 'journeys' AS part, toUInt64(i) AS day, toUInt64(b) AS cut, '' AS ch, [toInt128(count())] AS v
 FROM (
-    SELECT toUnixTimestamp64Milli(ended_at) AS t, ${DAY_INDEX('t')} AS i
+    SELECT toUnixTimestamp64Milli(ended_at) AS t, ${DAY_INDEX('t')} AS i, ${BUCKET} AS b
     FROM journeys FINAL
-    WHERE ${IN_RANGE('ended_at')} AND arrived_ms < {cut:Int64} AND customer_id IS NOT NULL
+    WHERE ${IN_RANGE('ended_at')} AND customer_id IS NOT NULL
       AND has({outcomes:Array(String)}, outcome) AND has({families:Array(String)}, journey_family)
 )
-WHERE i > 0
-GROUP BY i`;
+WHERE i > 0 AND b > 0
+GROUP BY i, b`;
 
 const WON_PART = `
-SELECT 'won' AS part, toUInt64(i) AS day, '' AS ch, [toInt128(count())] AS v
+SELECT 'won' AS part, toUInt64(i) AS day, toUInt64(b) AS cut, '' AS ch, [toInt128(count())] AS v
 FROM (
-    SELECT toUnixTimestamp64Milli(occurred_at) AS t, ${DAY_INDEX('t')} AS i
+    SELECT toUnixTimestamp64Milli(occurred_at) AS t, ${DAY_INDEX('t')} AS i, ${BUCKET} AS b
     FROM customer_events FINAL
-    WHERE ${IN_RANGE('occurred_at')} AND arrived_ms < {cut:Int64} AND provider_id = {p:String} AND type = 'ACTIVATED' AND won_by_provider
+    WHERE ${IN_RANGE('occurred_at')} AND provider_id = {p:String} AND type = 'ACTIVATED' AND won_by_provider
 )
-WHERE i > 0
-GROUP BY i`;
+WHERE i > 0 AND b > 0
+GROUP BY i, b`;
 
 /**
- * Active customers at the end of each day: a customer's event (in (occurred_at, event_id) order)
- * is its latest before instant e when it occurred before e and the next one did not (or there is
- * none), i.e. e in (a, b]. Each ACTIVATED-for-p event counts for the day ends in its interval.
+ * Active customers at the end of each day, per cut: a customer's event (in (occurred_at,
+ * event_id) order, among those that arrived before the cut) is its latest before instant e when
+ * it occurred before e and the next one did not (or there is none), i.e. e in (a, b]. Each
+ * ACTIVATED-for-p event counts for the day ends in its interval. Each cut is a window of its own,
+ * so every cut beyond the first costs one more pass over the customer events.
  */
 const ACTIVE_PART = `
-SELECT 'active' AS part, toUInt64(indexOf({ends:Array(Int64)}, e)) AS day, '' AS ch, [toInt128(count())] AS v
+SELECT 'active' AS part, toUInt64(indexOf({ends:Array(Int64)}, e)) AS day, toUInt64(c) AS cut, '' AS ch, [toInt128(count())] AS v
 FROM (
-    SELECT type, provider_id,
-           toUnixTimestamp64Milli(occurred_at) AS a,
-           leadInFrame(toNullable(toUnixTimestamp64Milli(occurred_at)))
-               OVER (PARTITION BY customer_id ORDER BY occurred_at, event_id ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS b
-    FROM customer_events FINAL
-    WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND arrived_ms < {cut:Int64}
+    SELECT c, type, provider_id, a,
+           leadInFrame(toNullable(a)) OVER (PARTITION BY c, customer_id ORDER BY occurred_at, event_id ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS b
+    FROM (
+        SELECT customer_id, occurred_at, event_id, type, provider_id, toUnixTimestamp64Milli(occurred_at) AS a, ${BUCKET} AS first
+        FROM customer_events FINAL
+        WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC')
+    )
+    ARRAY JOIN range(toUInt32(first), toUInt32(length({cuts:Array(Int64)}) + 1)) AS c
+    WHERE first > 0
 )
 ARRAY JOIN arrayFilter(x -> x > a AND (b IS NULL OR x <= b), {ends:Array(Int64)}) AS e
 WHERE type = 'ACTIVATED' AND provider_id = {p:String}
-GROUP BY e`;
-
-const DAY_FACTS_SQL = [CONTACTS_PART, SIGNALS_PART, JOURNEYS_PART, WON_PART, ACTIVE_PART].join('\nUNION ALL\n');
-
-const add = (a: Count, b: Value): Count => {
-  const s = BigInt(a) + BigInt(b ?? 0);
-  return s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
-};
-
-/** No cut: every stored fact (the greatest Int64). */
-const ALL_ARRIVED = 9223372036854775807n;
+GROUP BY e, c`;
 
 /**
- * Loads the facts of `dates` (local dates of the contract's zone, ascending, no repeats) for
- * contract k of provider p: one aggregate query whatever the number of days. With `arrivedBefore`
- * only the facts that arrived before that instant count (adjustments.ts: a line as it stood then).
+ * The facts each part reads, narrowed to those that arrived ≥ L after their own time (the rare
+ * ones: candidates for adjustments), as rows `('late', 0, '<kind>:<id>', [t, arrived_ms])`.
+ * Customer events of any provider and any earlier day count: they move the active customers of
+ * every later day.
  */
-export async function loadDayFacts(
-  client: ClickHouseClient,
-  config: ContractsConfig,
-  contract: Contract,
-  dates: readonly string[],
-  arrivedBefore?: number,
-): Promise<Map<string, DayFacts>> {
-  const out = new Map<string, DayFacts>();
-  if (dates.length === 0) return out;
-  for (let i = 1; i < dates.length; i++) {
-    if (!(dates[i - 1]! < dates[i]!)) throw new RangeError(`loadDayFacts: dates must ascend without repeats (${dates[i - 1]}, ${dates[i]})`);
-  }
-  const base = dayParams(contract, dates);
-  const families = contract.scope?.intent_families ?? [];
-  const p = contract.provider_id;
-  const slMs = config.service_level_seconds * 1000;
-
-  const days = dates.map((date): DayFacts => ({
-    aggregates: { date, contacts: {}, sale_cents: 0, repeats: 0, failed_journeys: 0, switches: 0, active_customers: 0, won_activations: 0 },
-    counters: emptyKpiCounters(),
-  }));
-
-  const found = await rows<{ part: string; day: string; ch: string; v: string[] }>(client, DAY_FACTS_SQL, {
-    ...base,
-    p,
-    sl_ms: slMs,
-    families,
-    outcomes: config.detection.switch_outcomes,
-    cut: (arrivedBefore === undefined ? ALL_ARRIVED : BigInt(arrivedBefore)).toString(),
-  });
-  for (const { part, day: i, ch, v } of found) {
-    const d = days[Number(i) - 1];
-    if (d === undefined) continue;
-    const a = d.aggregates;
-    const c = d.counters;
-    if (part === 'contacts') {
-      if (!(ChannelValues as readonly string[]).includes(ch)) continue;
-      const [offered, answered, abandoned, handle, withinSl, csatCount, csatTop2, csatSum, sales] = v;
-      if (count(answered) !== 0) a.contacts[ch as Channel] = { answered: count(answered), handle_ms: count(handle) };
-      a.sale_cents = add(a.sale_cents, sales);
-      c.offered = add(c.offered, offered);
-      c.answered = add(c.answered, answered);
-      c.abandoned = add(c.abandoned, abandoned);
-      c.handle_ms = add(c.handle_ms, handle);
-      c.csat_count = add(c.csat_count, csatCount);
-      c.csat_top2 = add(c.csat_top2, csatTop2);
-      c.csat_sum = add(c.csat_sum, csatSum);
-      c.sale_cents = add(c.sale_cents, sales);
-      if (ch === 'PHONE') {
-        c.phone_offered = add(c.phone_offered, offered);
-        c.phone_within_sl = add(c.phone_within_sl, withinSl);
-        c.answered_phone = add(c.answered_phone, answered);
-      }
-    } else if (part === 'signals') {
-      const [repeats, scopeSwitches, providerSwitches] = v;
-      a.repeats = c.repeats = count(repeats);
-      a.switches = count(scopeSwitches);
-      c.switches = count(providerSwitches);
-    } else if (part === 'journeys') {
-      a.failed_journeys = count(v[0]);
-    } else if (part === 'won') {
-      a.won_activations = count(v[0]);
-    } else if (part === 'active') {
-      a.active_customers = count(v[0]);
-    }
-  }
-  for (const d of days) out.set(d.aggregates.date, d);
-  return out;
-}
-
-/** A fact that arrived at least the allowed lateness after its own time: a candidate for adjustments. */
-export interface LateFact {
-  kind: 'contact' | 'signal' | 'journey' | 'customer';
-  id: string;
-  /** its event time (a signal: its contact's end), epoch ms */
-  t: number;
-  arrived_ms: number;
-}
-
-// The facts each part of DAY_FACTS_SQL reads, narrowed to those that arrived ≥ L after their
-// time (the rare ones). Customer events of any provider and any earlier day count: they move the
-// active customers of every later day.
-const LATE_FACTS_SQL = `
-SELECT * FROM (
+const LATE_PART = `
+SELECT 'late' AS part, toUInt64(0) AS day, toUInt64(0) AS cut, concat(kind, ':', id) AS ch, [toInt128(t), toInt128(arrived_ms)] AS v FROM (
 SELECT 'contact' AS kind, event_id AS id, toUnixTimestamp64Milli(ended_at) AS t, arrived_ms FROM contacts FINAL
 WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')} AND arrived_ms - toUnixTimestamp64Milli(ended_at) >= {l_ms:Int64}
 UNION ALL
@@ -241,25 +177,138 @@ WHERE ${IN_RANGE('ended_at')} AND arrived_ms - toUnixTimestamp64Milli(ended_at) 
 UNION ALL
 SELECT 'customer', event_id, toUnixTimestamp64Milli(occurred_at), arrived_ms FROM customer_events FINAL
 WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND arrived_ms - toUnixTimestamp64Milli(occurred_at) >= {l_ms:Int64}
-)
-ORDER BY arrived_ms, kind, id`;
+)`;
+
+const FACTS_SQL = [CONTACTS_PART, SIGNALS_PART, JOURNEYS_PART, WON_PART, ACTIVE_PART].join('\nUNION ALL\n');
+const FACTS_AND_LATE_SQL = [FACTS_SQL, LATE_PART].join('\nUNION ALL\n');
+
+const add = (a: Count, b: Value): Count => {
+  const s = BigInt(a) + BigInt(b ?? 0);
+  return s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
+};
+
+/** A fact that arrived at least the allowed lateness after its own time: a candidate for adjustments. */
+export interface LateFact {
+  kind: 'contact' | 'signal' | 'journey' | 'customer';
+  id: string;
+  /** its event time (a signal: its contact's end), epoch ms */
+  t: number;
+  arrived_ms: number;
+}
+
+export interface FactViews {
+  /** per view, its dates' facts */
+  views: Array<Map<string, DayFacts>>;
+  /** with `late`: the facts that may be late for some of the dates, by arrival (then kind, id) */
+  late: LateFact[];
+}
+
+const emptyDay = (date: string): DayFacts => ({
+  aggregates: { date, contacts: {}, sale_cents: 0, repeats: 0, failed_journeys: 0, switches: 0, active_customers: 0, won_activations: 0 },
+  counters: emptyKpiCounters(),
+});
 
 /**
- * The facts that may be late for some of `dates` (ascending local dates of the contract's zone):
- * those that count for these days (as loadDayFacts reads them) and arrived at least the allowed
- * lateness after their own time. Which day each is late for is the caller's to decide
- * (adjustments.ts); the filter only keeps the query small.
+ * Loads the facts of contract k of provider p as each view sees them, in one aggregate query
+ * whatever the number of views and days. A view's dates are local dates of the contract's zone,
+ * ascending, no repeats; with `arrivedBefore` only the facts that arrived before that instant count
+ * (adjustments.ts: a line as it stood then). With `late`, the same query also returns the facts
+ * that may be late for some of the dates: those that count for them and arrived at least the
+ * allowed lateness after their own time. Which day each is late for is the caller's to decide.
  */
-export async function loadLateFacts(client: ClickHouseClient, config: ContractsConfig, contract: Contract, dates: readonly string[]): Promise<LateFact[]> {
-  if (dates.length === 0) return [];
-  const { lo, hi } = dayParams(contract, dates);
-  const found = await rows<{ kind: LateFact['kind']; id: string; t: string | number; arrived_ms: string | number }>(client, LATE_FACTS_SQL, {
-    lo,
-    hi,
+export async function loadFactViews(
+  client: ClickHouseClient,
+  config: ContractsConfig,
+  contract: Contract,
+  views: readonly FactView[],
+  { late = false }: { late?: boolean } = {},
+): Promise<FactViews> {
+  for (const { dates } of views) {
+    for (let i = 1; i < dates.length; i++) {
+      if (!(dates[i - 1]! < dates[i]!)) throw new RangeError(`loadDayFacts: dates must ascend without repeats (${dates[i - 1]}, ${dates[i]})`);
+    }
+  }
+  const out: FactViews = { views: views.map(() => new Map()), late: [] };
+  if (views.every((v) => v.dates.length === 0)) return out;
+  const { params, dates, cutIndex } = viewParams(contract, views);
+  // each view's days, by the index of the day in `dates`
+  const viewDays = views.map((v) => new Map(v.dates.map((d) => [dates.indexOf(d) + 1, emptyDay(d)])));
+
+  const found = await rows<{ part: string; day: string; cut: string; ch: string; v: string[] }>(client, late ? FACTS_AND_LATE_SQL : FACTS_SQL, {
+    ...params,
     p: contract.provider_id,
+    sl_ms: config.service_level_seconds * 1000,
     families: contract.scope?.intent_families ?? [],
     outcomes: config.detection.switch_outcomes,
     l_ms: config.detection.allowed_lateness_ms,
   });
-  return found.map((r) => ({ kind: r.kind, id: r.id, t: Number(r.t), arrived_ms: Number(r.arrived_ms) }));
+  for (const { part, day, cut, ch, v } of found) {
+    if (part === 'late') {
+      const colon = ch.indexOf(':');
+      out.late.push({ kind: ch.slice(0, colon) as LateFact['kind'], id: ch.slice(colon + 1), t: Number(v[0]), arrived_ms: Number(v[1]) });
+      continue;
+    }
+    const i = Number(day);
+    const c = Number(cut);
+    // an additive row counts for every view whose cut is at or after its bucket; active customers for their own cut only
+    views.forEach((_, k) => {
+      const d = viewDays[k]!.get(i);
+      if (d !== undefined && (part === 'active' ? cutIndex[k] === c : cutIndex[k]! >= c)) addPart(d, part, ch, v);
+    });
+  }
+  viewDays.forEach((days, k) => {
+    for (const d of days.values()) out.views[k]!.set(d.aggregates.date, d);
+  });
+  out.late.sort((a, b) => a.arrived_ms - b.arrived_ms || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return out;
+}
+
+/** One part's row of counts, added to its day (a day gets one row per arrival bucket of each part). */
+function addPart(d: DayFacts, part: string, ch: string, v: string[]): void {
+  const a = d.aggregates;
+  const c = d.counters;
+  if (part === 'contacts') {
+    if (!(ChannelValues as readonly string[]).includes(ch)) return;
+    const [offered, answered, abandoned, handle, withinSl, csatCount, csatTop2, csatSum, sales] = v;
+    if (count(answered) !== 0) {
+      const had = a.contacts[ch as Channel];
+      a.contacts[ch as Channel] = { answered: add(had?.answered ?? 0, answered), handle_ms: add(had?.handle_ms ?? 0, handle) };
+    }
+    a.sale_cents = add(a.sale_cents, sales);
+    c.offered = add(c.offered, offered);
+    c.answered = add(c.answered, answered);
+    c.abandoned = add(c.abandoned, abandoned);
+    c.handle_ms = add(c.handle_ms, handle);
+    c.csat_count = add(c.csat_count, csatCount);
+    c.csat_top2 = add(c.csat_top2, csatTop2);
+    c.csat_sum = add(c.csat_sum, csatSum);
+    c.sale_cents = add(c.sale_cents, sales);
+    if (ch === 'PHONE') {
+      c.phone_offered = add(c.phone_offered, offered);
+      c.phone_within_sl = add(c.phone_within_sl, withinSl);
+      c.answered_phone = add(c.answered_phone, answered);
+    }
+  } else if (part === 'signals') {
+    const [repeats, scopeSwitches, providerSwitches] = v;
+    a.repeats = c.repeats = add(a.repeats, repeats);
+    a.switches = add(a.switches, scopeSwitches);
+    c.switches = add(c.switches, providerSwitches);
+  } else if (part === 'journeys') {
+    a.failed_journeys = add(a.failed_journeys, v[0]);
+  } else if (part === 'won') {
+    a.won_activations = add(a.won_activations, v[0]);
+  } else if (part === 'active') {
+    a.active_customers = add(a.active_customers, v[0]);
+  }
+}
+
+/** The facts of `dates` (ascending, no repeats) for one contract, as loadFactViews reads one view. */
+export async function loadDayFacts(
+  client: ClickHouseClient,
+  config: ContractsConfig,
+  contract: Contract,
+  dates: readonly string[],
+  arrivedBefore?: number,
+): Promise<Map<string, DayFacts>> {
+  return (await loadFactViews(client, config, contract, [{ dates, arrivedBefore }])).views[0]!;
 }

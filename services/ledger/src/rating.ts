@@ -19,7 +19,7 @@ import {
   type Count,
 } from '@cxg/engine';
 import type { ClickHouseClient } from './clickhouse.ts';
-import { loadDayFacts, loadLateFacts, type LateFact } from './aggregate.ts';
+import { loadFactViews, type DayFacts, type LateFact } from './aggregate.ts';
 import { readLines, writeLines, type LedgerLine } from './ledger.ts';
 import { isCloseType, lineCut, readAdjustments, settle, writeAdjustments, type Adjustment, type Booking } from './adjustments.ts';
 import { readFirstRecords, ratedContract } from './ledger-start.ts';
@@ -78,14 +78,9 @@ export interface RateSummary {
 const asBooked = (contract: Contract, lines: AccrualLine[], watermarkMs: number, latenessMs: number, version: string): LedgerLine[] =>
   lines.map((l) => ({ ...l, basis: { ...l.basis, config_version: version }, status: accrualStatus(contract, l.date, watermarkMs, latenessMs) }));
 
-/**
- * The lines of one chunk computed from the facts (with `arrivedBefore`, from those that arrived
- * before it), with status by `watermarkMs`, without writing them: rating settles these against the
- * ledger (settleChunk), `cxg whatif` compares them under another contracts file.
- */
-export async function computeChunk(client: ClickHouseClient, config: ContractsConfig, chunk: RatingChunk, watermarkMs: number, arrivedBefore?: number): Promise<LedgerLine[]> {
+/** A chunk's lines from its days' facts (with the month's close lines when it closes it), status by `watermarkMs`. */
+function linesOf(config: ContractsConfig, chunk: RatingChunk, facts: ReadonlyMap<string, DayFacts>, watermarkMs: number): LedgerLine[] {
   const { contract, month, dates, close } = chunk;
-  const facts = await loadDayFacts(client, config, contract, dates, arrivedBefore);
   const daily = dates.flatMap((d) => rateDay(contract, facts.get(d)!.aggregates));
   let lines = daily;
   if (close) {
@@ -102,10 +97,21 @@ export async function computeChunk(client: ClickHouseClient, config: ContractsCo
 }
 
 /**
+ * The lines of one chunk computed from the facts (with `arrivedBefore`, from those that arrived
+ * before it), with status by `watermarkMs`, without writing them: `cxg whatif` compares them under
+ * another contracts file.
+ */
+export async function computeChunk(client: ClickHouseClient, config: ContractsConfig, chunk: RatingChunk, watermarkMs: number, arrivedBefore?: number): Promise<LedgerLine[]> {
+  const [facts] = (await loadFactViews(client, config, chunk.contract, [{ dates: chunk.dates, arrivedBefore }])).views;
+  return linesOf(config, chunk, facts!, watermarkMs);
+}
+
+/**
  * What rating one chunk writes (adjustments.ts): its lines from every fact, and where a day is
  * final, the late facts, the lines as they stood at their cut and on each booking day, and what
  * the ledger holds, settled into lines to rewrite and adjustment rows. A chunk with no final day
- * costs one query, as before adjustments.
+ * costs one query, as before adjustments; one with final days reads the late facts in the same
+ * query, every earlier view of its facts in one more, then the stored lines and adjustments.
  */
 export async function settleChunk(
   client: ClickHouseClient,
@@ -117,12 +123,13 @@ export async function settleChunk(
 ): Promise<Settled> {
   const { contract, dates } = chunk;
   const latenessMs = config.detection.allowed_lateness_ms;
-  const current = await computeChunk(client, config, chunk, watermarkMs);
   const finalDates = dates.filter((d) => watermarkMs >= lineCut(contract, d, latenessMs));
+  const now = await loadFactViews(client, config, contract, [{ dates }], { late: finalDates.length > 0 });
+  const current = linesOf(config, chunk, now.views[0]!, watermarkMs);
   if (finalDates.length === 0 && !reconcile) return { lines: current, adjustments: [] };
 
   const tz = contract.timezone;
-  const late = await loadLateFacts(client, config, contract, dates);
+  const late = now.late;
   const lastDate = dates.at(-1)!;
   // late facts per day: the day's own facts (a customer event: any earlier one too) that arrived after its cut
   const lateFor = new Map<string, LateFact[]>();
@@ -134,20 +141,32 @@ export async function settleChunk(
   }
   const closeCut = chunk.close ? lineCut(contract, lastDate, latenessMs) : null;
   const lateForClose = closeCut === null ? [] : late.filter((f) => f.arrived_ms >= closeCut && f.t < endOfLocalDay(lastDate, tz));
-
-  const original = new Map<string, LedgerLine>();
-  for (const d of lateFor.keys()) {
-    for (const l of await computeChunk(client, config, { ...chunk, dates: [d], close: false }, watermarkMs, lineCut(contract, d, latenessMs))) original.set(l.accrual_id, l);
-  }
-  if (closeCut !== null && lateForClose.length > 0) {
-    for (const l of await computeChunk(client, config, chunk, watermarkMs, closeCut)) if (isCloseType(l.line_type)) original.set(l.accrual_id, l);
-  }
   const bookedOn = (f: LateFact) => localDateOf(f.arrived_ms, tz);
   const days = [...new Set([...[...lateFor.values()].flat(), ...lateForClose].map(bookedOn))].sort();
   const today = localDateOf(watermarkMs, tz);
+
+  // Every earlier view in one query: each late day at its cut, the month's close at its cut, the
+  // chunk at the end of each booking day before today (today's is the current one).
+  const originals = [...lateFor.keys()].map((d) => ({ chunk: { ...chunk, dates: [d], close: false }, arrivedBefore: lineCut(contract, d, latenessMs) }));
+  const closeOriginal = closeCut !== null && lateForClose.length > 0 ? [{ chunk, arrivedBefore: closeCut }] : [];
+  const pastBookings = days.filter((on) => on < today).map((on) => ({ on, chunk, arrivedBefore: endOfLocalDay(on, tz) }));
+  const earlier = [...originals, ...closeOriginal, ...pastBookings];
+  const seen =
+    earlier.length === 0
+      ? []
+      : (await loadFactViews(client, config, contract, earlier.map((e) => ({ dates: e.chunk.dates, arrivedBefore: e.arrivedBefore })))).views.map((facts, i) =>
+          linesOf(config, earlier[i]!.chunk, facts, watermarkMs),
+        );
+
+  const original = new Map<string, LedgerLine>();
+  originals.forEach((_, i) => {
+    for (const l of seen[i]!) original.set(l.accrual_id, l);
+  });
+  if (closeOriginal.length > 0) for (const l of seen[originals.length]!) if (isCloseType(l.line_type)) original.set(l.accrual_id, l);
+  const atBooking = new Map(pastBookings.map((b, i) => [b.on, seen[originals.length + closeOriginal.length + i]!]));
   const bookings: Booking[] = [];
   for (const on of days) {
-    const lines = on >= today ? current : await computeChunk(client, config, chunk, watermarkMs, endOfLocalDay(on, tz));
+    const lines = atBooking.get(on) ?? current;
     const evidence = new Map<string, string[]>();
     for (const l of lines) {
       const facts = isCloseType(l.line_type) ? lateForClose : (lateFor.get(l.date) ?? []);

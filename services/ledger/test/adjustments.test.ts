@@ -127,4 +127,17 @@ describe('adjustments', () => {
     expect((await readAdjustments(worker.client, { includeZero: true })).find((r) => r.adjustment_id === `${MINUTES}@2026-05-06:late_event`)).toMatchObject({ amount_delta_cents: 0n });
     expect(JSON.parse(rows.find((r) => r.cause === 'config_change')!.evidence)).toEqual({ config_version: configVersion(v2), rated_before: [configVersion(v1)] });
   });
+
+  it('a backlog of late records: the row names the first 20 by arrival and counts the rest', async () => {
+    await resetDatabase(worker.client);
+    await insertFacts(worker.client, onTime, 1n);
+    await rateRange(worker.client, v1, v1.contracts, '2026-05-01', '2026-05-31', W1, { previousWatermarkMs: null });
+    const backlog = Array.from({ length: 25 }, (_, i) => contact({ provider_id: 'p', ended_at: utc('2026-05-04T12:00:00Z') + i }));
+    // arrivals in the reverse order of the ids: the evidence follows arrival, not id
+    await insertFacts(worker.client, backlog.map((event, i) => ({ topic: TOPICS.contacts, event, source: `t/1/${i}`, arrivedMs: W2 - i })), 2n);
+    await rateRange(worker.client, v1, v1.contracts, '2026-05-01', '2026-05-31', W2, { previousWatermarkMs: W1 });
+    const row = (await readAdjustments(worker.client)).find((r) => r.adjustment_id === `${LINE}@2026-05-06:late_event`)!;
+    expect(row).toMatchObject({ quantity_delta: '25.0000', amount_delta_cents: 25n * 420n });
+    expect(JSON.parse(row.evidence)).toEqual({ records: backlog.slice(5).reverse().map((e) => `contact:${e.event_id}`), more: 5 });
+  });
 });
