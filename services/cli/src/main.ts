@@ -12,6 +12,7 @@ import * as pseudonym from './commands/pseudonym.ts';
 import * as replay from './commands/replay.ts';
 import * as rerate from './commands/rerate.ts';
 import * as run from './commands/run.ts';
+import * as serve from './commands/serve.ts';
 import * as simulate from './commands/simulate.ts';
 import * as stack from './commands/stack.ts';
 import * as statement from './commands/statement.ts';
@@ -39,7 +40,7 @@ nothing with an error: the command finishes and exits as it would have.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [demo, doctor, stack, topics, simulate, run, replay, statement, rerate, whatif, evidence, pseudonym, kpis, dlq, config, bench]) m.register(program);
+for (const m of [demo, doctor, stack, topics, simulate, run, serve, replay, statement, rerate, whatif, evidence, pseudonym, kpis, dlq, config, bench]) m.register(program);
 
 // Output (docs/decisions.md, "Command line"): stdout is the command's output alone (logs go to
 // stderr, @cxg/platform's createLogger); a reader closing it early ends nothing with a stack trace.

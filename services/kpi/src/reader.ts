@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { bucketIds, foldBuckets, windowBuckets, type CounterSet, type Granularity, type KpiWindow } from '@cxg/engine';
 import { REBUILDING_PREFIX, execPipeline, redactUrl, redisTlsOptions } from '@cxg/platform';
+import { AlertStore } from './alerts.ts';
 import { KpiKeys } from './keys.ts';
 
 /** Counters of each asked window, relative to the store's watermark. */
@@ -68,8 +69,9 @@ export class KpiReader {
 /**
  * A reader on its own connection that fails fast (one retry, short timeouts) instead of queueing
  * commands while Redis is away: for commands such as `cxg kpis`, where a person is waiting.
+ * `alerts` reads the alert states the worker stored on the same keys (`cxg serve` shows them).
  */
-export async function connectKpiReader(redisUrl: string, keyPrefix: string): Promise<{ reader: KpiReader; close(): void }> {
+export async function connectKpiReader(redisUrl: string, keyPrefix: string): Promise<{ reader: KpiReader; alerts: AlertStore; close(): void }> {
   const redis = new Redis(redisUrl, { ...redisTlsOptions(redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null, enableOfflineQueue: false });
   // The socket error (ECONNREFUSED, ...) says more than connect()'s "Connection is closed".
   let cause: Error | null = null;
@@ -80,5 +82,6 @@ export async function connectKpiReader(redisUrl: string, keyPrefix: string): Pro
     redis.disconnect();
     throw new Error(`cannot reach Redis at ${redactUrl(redisUrl)} (${(cause ?? (err as Error)).message}); set REDIS_URL`, { cause: cause ?? err });
   }
-  return { reader: new KpiReader(redis, new KpiKeys(keyPrefix)), close: () => redis.disconnect() };
+  const keys = new KpiKeys(keyPrefix);
+  return { reader: new KpiReader(redis, keys), alerts: new AlertStore(redis, keys), close: () => redis.disconnect() };
 }

@@ -12,7 +12,8 @@ interface KpisOptions {
   prefix?: string;
 }
 
-const HEAD: Record<ProviderKpi, string> = {
+/** Short column heads of the KPIs (also the status page's, `cxg serve`). */
+export const HEAD: Record<ProviderKpi, string> = {
   abandon_rate: 'abandon',
   service_level: 'service lvl',
   aht_seconds: 'AHT s',
@@ -23,16 +24,18 @@ const HEAD: Record<ProviderKpi, string> = {
   switch_share: 'switch',
   sales_per_contact_cents: 'sales/ct ¢',
 };
-const WEB_HEAD: Record<WebKpi, string> = { self_service_success_rate: 'self-service success', web_to_phone_rate: 'web → phone' };
+export const WEB_HEAD: Record<WebKpi, string> = { self_service_success_rate: 'self-service success', web_to_phone_rate: 'web → phone' };
+
+/** A KPI value as people read it: rates in %, CSAT average with 2 decimals, others with 1; – without sample. */
+export function kpiText(kpi: string, value: number | null): string {
+  if (value === null) return '–';
+  if ((RATE_KPIS as readonly string[]).includes(kpi) || (WEB_KPIS as readonly string[]).includes(kpi)) return `${(value * 100).toFixed(1)}%`;
+  if (kpi === 'csat_avg') return value.toFixed(2);
+  return value.toFixed(1);
+}
 
 function format(kpi: string, r: KpiReading): string {
-  let v = '–';
-  if (r.value !== null) {
-    if ((RATE_KPIS as readonly string[]).includes(kpi) || (WEB_KPIS as readonly string[]).includes(kpi)) v = `${(r.value * 100).toFixed(1)}%`;
-    else if (kpi === 'csat_avg') v = r.value.toFixed(2);
-    else v = r.value.toFixed(1);
-  }
-  return `${v}\nn=${r.sample}`;
+  return `${kpiText(kpi, r.value)}\nn=${r.sample}`;
 }
 
 /** One table of providers (rows) × KPIs, one of journey families × web KPIs, per window. */
