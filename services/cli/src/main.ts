@@ -9,6 +9,7 @@ import * as doctor from './commands/doctor.ts';
 import * as evidence from './commands/evidence.ts';
 import * as kpis from './commands/kpis.ts';
 import * as pseudonym from './commands/pseudonym.ts';
+import * as publish from './commands/publish.ts';
 import * as replay from './commands/replay.ts';
 import * as rerate from './commands/rerate.ts';
 import * as run from './commands/run.ts';
@@ -40,7 +41,7 @@ nothing with an error: the command finishes and exits as it would have.`,
   );
 
 // Each command lives in its own module under ./commands and registers itself here.
-for (const m of [demo, doctor, stack, topics, simulate, run, serve, replay, statement, rerate, whatif, evidence, pseudonym, kpis, dlq, config, bench]) m.register(program);
+for (const m of [demo, doctor, stack, topics, simulate, publish, run, serve, replay, statement, rerate, whatif, evidence, pseudonym, kpis, dlq, config, bench]) m.register(program);
 
 // Output (docs/decisions.md, "Command line"): stdout is the command's output alone (logs go to
 // stderr, @cxg/platform's createLogger); a reader closing it early ends nothing with a stack trace.

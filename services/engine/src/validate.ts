@@ -303,6 +303,18 @@ function statelessRules(topic: InputTopic, record: Record<string, unknown>): Fai
 }
 
 /**
+ * Only the decoding step of validateEvent (step 1 of docs/events.md, "Rejections"): the record as
+ * its Avro schema holds it (timestamps as epoch ms, defaults filled), or the decoding problem
+ * (`wrong_type`, `missing_field`, `unknown_field`). What `cxg publish` sends; the rules are the
+ * workers' to judge. Never throws.
+ */
+export function decodeEvent<T extends InputTopic>(topic: T, value: unknown): { ok: true; event: EventOfTopic<T> } | { ok: false; reason: RejectReason; message: string } {
+  if (!Object.hasOwn(FIELDS, topic)) return fail('unknown_topic', `${String(topic)} is not an input topic`);
+  const decoded = decode(topic, value);
+  return decoded.ok ? { ok: true, event: decoded.record as unknown as EventOfTopic<T> } : fail(decoded.reason, decoded.message);
+}
+
+/**
  * Validates a decoded (or JSON-parsed) value of an input topic per docs/events.md; `nowMs` is the
  * wall clock. Returns the normalised event (timestamps as epoch ms, Avro defaults filled) or the
  * reason of the first rule broken. Never throws for any input value.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REJECT_REASONS, TOPICS, validateEvent, type RejectReason } from '../src/index.ts';
+import { REJECT_REASONS, TOPICS, decodeEvent, validateEvent, type RejectReason } from '../src/index.ts';
 import { DAY, NOW, T0, abandoned, contact, customerEvent, journey } from './fixtures.ts';
 
 const C = TOPICS.contacts;
@@ -442,5 +442,21 @@ describe('REJECT_REASONS', () => {
     expect(REJECT_REASONS.filter((r) => specOrder.includes(r))).toEqual(specOrder);
     expect(REJECT_REASONS).toContain('undecodable');
     expect(REJECT_REASONS).toContain('unknown_topic');
+  });
+});
+
+describe('decodeEvent: the decoding step alone', () => {
+  it('normalises like validateEvent (ISO timestamps to epoch ms, defaults filled) and leaves the rules to the workers', () => {
+    const c = contact({ csat: 6 });
+    const iso = { ...c, ended_at: new Date(c.ended_at).toISOString() };
+    expect(decodeEvent(C, iso)).toEqual({ ok: true, event: c });
+    expect(reasonOf(C, c)).toBe('csat_out_of_range');
+  });
+
+  it('reports what the schema cannot hold', () => {
+    expect(decodeEvent(C, { ...contact(), csat: 'four' })).toMatchObject({ ok: false, reason: 'wrong_type' });
+    expect(decodeEvent(W, without(journey(), 'journey'))).toMatchObject({ ok: false, reason: 'missing_field' });
+    expect(decodeEvent(K, { ...customerEvent(), extra: 1 })).toMatchObject({ ok: false, reason: 'unknown_field' });
+    expect(decodeEvent('cx.nope.v1' as typeof C, contact())).toMatchObject({ ok: false, reason: 'unknown_topic' });
   });
 });
