@@ -273,6 +273,8 @@ export interface AdjustmentFilter {
   /** inclusive booking dates */
   bookedFrom?: string;
   bookedTo?: string;
+  /** inclusive local dates: rows booked in them or referring to a line of them (a statement's month) */
+  touching?: { from: string; to: string };
   /** rows adding 0 too (a row an open rating set back to 0); left out by default */
   includeZero?: boolean;
 }
@@ -285,6 +287,7 @@ export async function readAdjustments(client: ClickHouseClient, filter: Adjustme
   if (filter.serviceTo) where.push('service_date <= toDate({st:String})');
   if (filter.bookedFrom) where.push('booked_on >= toDate({bf:String})');
   if (filter.bookedTo) where.push('booked_on <= toDate({bt:String})');
+  if (filter.touching) where.push('(booked_on BETWEEN toDate({tf:String}) AND toDate({tt:String}) OR service_date BETWEEN toDate({tf:String}) AND toDate({tt:String}))');
   if (!filter.includeZero) where.push('NOT (amount_delta_cents = 0 AND quantity_delta = 0)');
   const found = await rows<Record<string, string | number | null>>(
     client,
@@ -294,7 +297,15 @@ export async function readAdjustments(client: ClickHouseClient, filter: Adjustme
      FROM accrual_adjustments FINAL
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY contract_id, booked_on, service_date, adjustment_id`,
-    { contracts: filter.contractIds ?? [], sf: filter.serviceFrom ?? '', st: filter.serviceTo ?? '', bf: filter.bookedFrom ?? '', bt: filter.bookedTo ?? '' },
+    {
+      contracts: filter.contractIds ?? [],
+      sf: filter.serviceFrom ?? '',
+      st: filter.serviceTo ?? '',
+      bf: filter.bookedFrom ?? '',
+      bt: filter.bookedTo ?? '',
+      tf: filter.touching?.from ?? '',
+      tt: filter.touching?.to ?? '',
+    },
   );
   return found.map((r) => ({
     adjustment_id: String(r.adjustment_id),

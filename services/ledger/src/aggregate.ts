@@ -157,26 +157,28 @@ WHERE type = 'ACTIVATED' AND provider_id = {p:String}
 GROUP BY e, c`;
 
 /**
- * The facts each part reads, narrowed to those that arrived ≥ L after their own time (the rare
- * ones: candidates for adjustments), as rows `('late', 0, '<kind>:<id>', [t, arrived_ms])`.
- * Customer events of any provider and any earlier day count: they move the active customers of
- * every later day.
+ * The facts each part reads that arrived after their own day's cut (end of the day plus L): the
+ * only ones that can be late for a line of these days (adjustments.ts), as rows
+ * `('late', 0, 0, '<kind>:<id>', [t, arrived_ms])`. Customer events of any provider and any
+ * earlier day count, since they move the active customers of every later day: those that arrived
+ * after the first day's cut.
  */
+const LATE_CUT = (i: string) => `${i} > 0 AND arrived_ms >= {ends:Array(Int64)}[${i}] + {l_ms:Int64}`;
 const LATE_PART = `
 SELECT 'late' AS part, toUInt64(0) AS day, toUInt64(0) AS cut, concat(kind, ':', id) AS ch, [toInt128(t), toInt128(arrived_ms)] AS v FROM (
-SELECT 'contact' AS kind, event_id AS id, toUnixTimestamp64Milli(ended_at) AS t, arrived_ms FROM contacts FINAL
-WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')} AND arrived_ms - toUnixTimestamp64Milli(ended_at) >= {l_ms:Int64}
+SELECT 'contact' AS kind, event_id AS id, toUnixTimestamp64Milli(ended_at) AS t, arrived_ms, ${DAY_INDEX('t')} AS i FROM contacts FINAL
+WHERE provider_id = {p:String} AND ${IN_RANGE('ended_at')} AND ${LATE_CUT('i')}
 UNION ALL
-SELECT 'signal', signal_id, toUnixTimestamp64Milli(contact_ended_at), arrived_ms FROM signals FINAL
-WHERE ${IN_RANGE('contact_ended_at')} AND arrived_ms - toUnixTimestamp64Milli(contact_ended_at) >= {l_ms:Int64}
+SELECT 'signal', signal_id, toUnixTimestamp64Milli(contact_ended_at) AS t, arrived_ms, ${DAY_INDEX('t')} AS i FROM signals FINAL
+WHERE ${IN_RANGE('contact_ended_at')} AND ${LATE_CUT('i')}
   AND (prior_provider_id = {p:String} OR contact_provider_id = {p:String} OR has({families:Array(String)}, intent_family))
 UNION ALL
-SELECT 'journey', event_id, toUnixTimestamp64Milli(ended_at), arrived_ms FROM journeys FINAL
-WHERE ${IN_RANGE('ended_at')} AND arrived_ms - toUnixTimestamp64Milli(ended_at) >= {l_ms:Int64} AND customer_id IS NOT NULL
+SELECT 'journey', event_id, toUnixTimestamp64Milli(ended_at) AS t, arrived_ms, ${DAY_INDEX('t')} AS i FROM journeys FINAL
+WHERE ${IN_RANGE('ended_at')} AND ${LATE_CUT('i')} AND customer_id IS NOT NULL
   AND has({outcomes:Array(String)}, outcome) AND has({families:Array(String)}, journey_family)
 UNION ALL
-SELECT 'customer', event_id, toUnixTimestamp64Milli(occurred_at), arrived_ms FROM customer_events FINAL
-WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND arrived_ms - toUnixTimestamp64Milli(occurred_at) >= {l_ms:Int64}
+SELECT 'customer', event_id, toUnixTimestamp64Milli(occurred_at), arrived_ms, toUInt32(0) FROM customer_events FINAL
+WHERE occurred_at < fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND arrived_ms >= {ends:Array(Int64)}[1] + {l_ms:Int64}
 )`;
 
 const FACTS_SQL = [CONTACTS_PART, SIGNALS_PART, JOURNEYS_PART, WON_PART, ACTIVE_PART].join('\nUNION ALL\n');
@@ -187,7 +189,7 @@ const add = (a: Count, b: Value): Count => {
   return s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
 };
 
-/** A fact that arrived at least the allowed lateness after its own time: a candidate for adjustments. */
+/** A fact that arrived after its own day's cut: a candidate for adjustments. */
 export interface LateFact {
   kind: 'contact' | 'signal' | 'journey' | 'customer';
   id: string;
@@ -213,8 +215,9 @@ const emptyDay = (date: string): DayFacts => ({
  * whatever the number of views and days. A view's dates are local dates of the contract's zone,
  * ascending, no repeats; with `arrivedBefore` only the facts that arrived before that instant count
  * (adjustments.ts: a line as it stood then). With `late`, the same query also returns the facts
- * that may be late for some of the dates: those that count for them and arrived at least the
- * allowed lateness after their own time. Which day each is late for is the caller's to decide.
+ * that may be late for some of the dates: those that count for them and arrived after their own
+ * day's cut (a customer event: after the first day's). Which day each is late for is the
+ * caller's to decide.
  */
 export async function loadFactViews(
   client: ClickHouseClient,

@@ -19,7 +19,7 @@ import {
   type Count,
 } from '@cxg/engine';
 import type { ClickHouseClient } from './clickhouse.ts';
-import { loadFactViews, type DayFacts, type LateFact } from './aggregate.ts';
+import { loadFactViews, type DayFacts } from './aggregate.ts';
 import { readLines, writeLines, type LedgerLine } from './ledger.ts';
 import { isCloseType, lineCut, readAdjustments, settle, writeAdjustments, type Adjustment, type Booking } from './adjustments.ts';
 import { readFirstRecords, ratedContract } from './ledger-start.ts';
@@ -129,26 +129,37 @@ export async function settleChunk(
   if (finalDates.length === 0 && !reconcile) return { lines: current, adjustments: [] };
 
   const tz = contract.timezone;
-  const late = now.late;
   const lastDate = dates.at(-1)!;
-  // late facts per day: the day's own facts (a customer event: any earlier one too) that arrived after its cut
-  const lateFor = new Map<string, LateFact[]>();
-  for (const d of finalDates) {
-    const cut = lineCut(contract, d, latenessMs);
-    const end = endOfLocalDay(d, tz);
-    const mine = late.filter((f) => f.arrived_ms >= cut && (f.kind === 'customer' ? f.t < end : localDateOf(f.t, tz) === d));
-    if (mine.length > 0) lateFor.set(d, mine);
-  }
   const closeCut = chunk.close ? lineCut(contract, lastDate, latenessMs) : null;
-  const lateForClose = closeCut === null ? [] : late.filter((f) => f.arrived_ms >= closeCut && f.t < endOfLocalDay(lastDate, tz));
-  const bookedOn = (f: LateFact) => localDateOf(f.arrived_ms, tz);
-  const days = [...new Set([...[...lateFor.values()].flat(), ...lateForClose].map(bookedOn))].sort();
+  const closeEnd = endOfLocalDay(lastDate, tz);
+  const finals = finalDates.map((d) => ({ d, cut: lineCut(contract, d, latenessMs), end: endOfLocalDay(d, tz) }));
+  const finalIndex = new Map(finals.map((f) => [f.d, f]));
+  // One pass over the late facts, in arrival order (a backlog can make tens of thousands late):
+  // the records behind each final day's change and the close's, per booking day. A fact is late
+  // for a day it counts for (a contact its own, a customer event its own and every later one)
+  // when it arrived after the day's cut.
+  const dayEvidence = new Map<string, Map<string, string[]>>();
+  const closeEvidence = new Map<string, string[]>();
+  const push = (m: Map<string, string[]>, on: string, ref: string) => (m.get(on) ?? m.set(on, []).get(on)!).push(ref);
+  for (const f of now.late) {
+    const on = localDateOf(f.arrived_ms, tz);
+    const ref = `${f.kind}:${f.id}`;
+    const lateFor = (d: string) => push(dayEvidence.get(d) ?? dayEvidence.set(d, new Map()).get(d)!, on, ref);
+    if (f.kind === 'customer') {
+      for (const x of finals) if (f.t < x.end && f.arrived_ms >= x.cut) lateFor(x.d);
+    } else {
+      const x = finalIndex.get(localDateOf(f.t, tz));
+      if (x !== undefined && f.arrived_ms >= x.cut) lateFor(x.d);
+    }
+    if (closeCut !== null && f.arrived_ms >= closeCut && f.t < closeEnd) push(closeEvidence, on, ref);
+  }
+  const days = [...new Set([...dayEvidence.values(), closeEvidence].flatMap((m) => [...m.keys()]))].sort();
   const today = localDateOf(watermarkMs, tz);
 
   // Every earlier view in one query: each late day at its cut, the month's close at its cut, the
   // chunk at the end of each booking day before today (today's is the current one).
-  const originals = [...lateFor.keys()].map((d) => ({ chunk: { ...chunk, dates: [d], close: false }, arrivedBefore: lineCut(contract, d, latenessMs) }));
-  const closeOriginal = closeCut !== null && lateForClose.length > 0 ? [{ chunk, arrivedBefore: closeCut }] : [];
+  const originals = [...dayEvidence.keys()].map((d) => ({ chunk: { ...chunk, dates: [d], close: false }, arrivedBefore: lineCut(contract, d, latenessMs) }));
+  const closeOriginal = closeEvidence.size > 0 ? [{ chunk, arrivedBefore: closeCut! }] : [];
   const pastBookings = days.filter((on) => on < today).map((on) => ({ on, chunk, arrivedBefore: endOfLocalDay(on, tz) }));
   const earlier = [...originals, ...closeOriginal, ...pastBookings];
   const seen =
@@ -169,9 +180,8 @@ export async function settleChunk(
     const lines = atBooking.get(on) ?? current;
     const evidence = new Map<string, string[]>();
     for (const l of lines) {
-      const facts = isCloseType(l.line_type) ? lateForClose : (lateFor.get(l.date) ?? []);
-      const ids = facts.filter((f) => bookedOn(f) === on).map((f) => `${f.kind}:${f.id}`);
-      if (ids.length > 0) evidence.set(l.accrual_id, ids);
+      const ids = (isCloseType(l.line_type) ? closeEvidence : dayEvidence.get(l.date))?.get(on);
+      if (ids !== undefined) evidence.set(l.accrual_id, ids);
     }
     bookings.push({ on, lines: new Map(lines.map((l) => [l.accrual_id, l])), evidence });
   }

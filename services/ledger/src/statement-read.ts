@@ -37,11 +37,9 @@ export type ReadStatement = { statement: Statement } | { statement: null; contra
 export async function readStatement(client: ClickHouseClient, contractId: string, month: string, opts: { includeZeroLines?: boolean } = {}): Promise<ReadStatement> {
   const { from, to } = monthRange(month);
   const lines = await readLines(client, { contractIds: [contractId], from, to });
-  const contractIds = [contractId];
-  const adjustments = [
-    ...(await readAdjustments(client, { contractIds, bookedFrom: from, bookedTo: to })),
-    ...(await readAdjustments(client, { contractIds, serviceFrom: from, serviceTo: to })).filter((a) => a.booked_on > to),
-  ];
+  // booked in the month, then those to the month booked later (a row is never booked before its day)
+  const touching = await readAdjustments(client, { contractIds: [contractId], touching: { from, to } });
+  const adjustments = [...touching.filter((a) => a.booked_on <= to), ...touching.filter((a) => a.booked_on > to)];
   if (lines.length === 0 && adjustments.length === 0) {
     const known = await rows<{ c: string }>(client, 'SELECT DISTINCT contract_id AS c FROM accrual_lines ORDER BY c');
     return { statement: null, contractsWithLines: known.map((k) => k.c) };
