@@ -208,8 +208,11 @@ export function settle(input: SettleInput): { lines: LedgerLine[]; adjustments: 
         held = plus(held, rowValue(st));
         continue;
       }
-      if ((st === undefined && !isZero(delta)) || (st !== undefined && !same(rowValue(st), delta))) {
-        adjustments.push(row(m, b.on, 'late_event', delta, lateEvidence(b.evidence.get(id) ?? [])));
+      // an open row is written again when its value or its records changed: a late record that
+      // moves no amount (a signal for a contact_fee line) still belongs to the day's evidence
+      const evidence = lateEvidence(b.evidence.get(id) ?? []);
+      if ((st === undefined && !isZero(delta)) || (st !== undefined && (!same(rowValue(st), delta) || st.evidence !== JSON.stringify(evidence)))) {
+        adjustments.push(row(m, b.on, 'late_event', delta, evidence));
       }
       held = plus(held, delta);
     }

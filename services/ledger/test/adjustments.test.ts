@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, type ContractsConfig } from '@cxg/engine';
 import { readAdjustments, type StoredAdjustment } from '../src/adjustments.ts';
 import { configVersion } from '../src/config-version.ts';
-import { insertFacts, type AcceptedFact } from '../src/facts.ts';
+import { insertFacts, insertSignals, type AcceptedFact } from '../src/facts.ts';
 import { readLines, resetDatabase, type StoredLine } from '../src/ledger.ts';
 import { rateRange } from '../src/rating.ts';
-import { config, contact, tempLedger, utc } from '../src/testing.ts';
+import { config, contact, signal, tempLedger, utc } from '../src/testing.ts';
 
 const yaml = (phone: number, minute: boolean) => `
 timezone: UTC
@@ -139,5 +139,20 @@ describe('adjustments', () => {
     const row = (await readAdjustments(worker.client)).find((r) => r.adjustment_id === `${LINE}@2026-05-06:late_event`)!;
     expect(row).toMatchObject({ quantity_delta: '25.0000', amount_delta_cents: 25n * 420n });
     expect(JSON.parse(row.evidence)).toEqual({ records: backlog.slice(5).reverse().map((e) => `contact:${e.event_id}`), more: 5 });
+  });
+
+  it('a late record that moves no amount joins the open row\'s evidence when it comes in a later rating the same day', async () => {
+    await resetDatabase(worker.client);
+    await insertFacts(worker.client, onTime, 1n);
+    await rateRange(worker.client, v1, v1.contracts, '2026-05-01', '2026-05-31', W1, { previousWatermarkMs: null });
+    await insertFacts(worker.client, [later[0]!], 2n);
+    await rateRange(worker.client, v1, v1.contracts, '2026-05-01', '2026-05-31', W2, { previousWatermarkMs: W1 });
+    // its repeat-contact signal comes an hour later, still on May 6th: contact fees do not change
+    const s = signal({ contact_ended_at: lateContact.ended_at, contact_event_id: lateContact.event_id, prior_provider_id: 'p' });
+    await insertSignals(worker.client, [s], 3n, new Map([[s.signal_id, W2 + 3_600_000]]));
+    await rateRange(worker.client, v1, v1.contracts, '2026-05-01', '2026-05-31', W2 + 3_600_000, { previousWatermarkMs: W2 });
+    const row = (await readAdjustments(worker.client)).find((r) => r.adjustment_id === `${LINE}@2026-05-06:late_event`)!;
+    expect(row).toMatchObject({ quantity_delta: '1.0000', amount_delta_cents: 420n });
+    expect(JSON.parse(row.evidence)).toEqual({ records: [`contact:${lateContact.event_id}`, `signal:${s.signal_id}`] });
   });
 });
