@@ -103,7 +103,7 @@ async function compareWithReplay(r: LedgerRun, dir: string) {
   const lastDay = localDateOf(kafkaSide.watermark!, 'Europe/Berlin');
   const late = kafkaSide.adjustments.filter((a) => a.cause === 'late_event');
   expect(new Set(late.map((a) => a.service_date))).toEqual(new Set(['2026-10-26', '2026-10-30', '2026-11-01']));
-  expect(late.every((a) => a.booked_on === lastDay && a.contract_id === r.contracts[0])).toBe(true);
+  expect(late.filter((a) => a.booked_on !== lastDay || a.contract_id !== r.contracts[0])).toEqual([]);
   expect(late.find((a) => a.line_type === 'upsell_commission' && a.service_date === '2026-10-30')).toMatchObject({ quantity_delta: '2500.0000', amount_delta_cents: 125n });
   expect(strip(kafkaSide.adjustments)).toEqual(strip(ref.adjustments));
   // and the replay's JSON accruals are the ledger's lines that are not 0

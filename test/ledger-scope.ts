@@ -125,32 +125,38 @@ export function heldLines(ledger: { lines: StoredLine[]; adjustments: StoredAdju
  * has caught up with the one before, so that the worker reads them in the replay's order as far as
  * the ledger can tell. A record arrives with the watermark after it (the greatest event time
  * accepted so far, in file order), and the ledger looks at an arrival only through the local day
- * it falls on and the day it is final for, the pair (day of a, day of a − L) in the contracts' zone:
- * a wave is a run of records whose arrivals share that pair, so the order inside a wave, which the
- * topics' partitions do not keep, cannot change a line or an adjustment. A signal goes with its
- * contact (`cxg replay` gives it its contact's arrival); `extra` (re-emitted signals) with the last wave.
+ * it falls on and the day it is final for, the pair (day of a, day of a − L) in the contracts' zone.
+ * A wave is a run of records whose arrivals share that pair, and it is produced in two parts: its
+ * first record, which takes the watermark into the pair, then the rest. Read in any order, the rest
+ * then arrive between the first one's arrival and the wave's greatest, the same pair, so the order
+ * inside a wave, which the topics' partitions do not keep, cannot change a line or an adjustment
+ * (read together, a record of the wave older than its first, a late copy, could arrive with the
+ * previous wave's watermark). A signal arrives with the worker's watermark when it is read, and
+ * `cxg replay` gives it its contact's arrival: the signals of a wave follow it as a wave of their
+ * own, since read before their contact (another topic) they too would arrive with the previous
+ * wave's watermark; `extra` (re-emitted signals) go with the last.
  */
 export function inWaves(records: readonly OutRecord[], signals: readonly OutRecord[], extra: readonly OutRecord[], nowMs: number, timeZone: string, latenessMs: number): OutRecord[][] {
   const result = replay(records.map((x, i) => ({ line: i + 1, topic: x.topic, value: x.value })), { nowMs });
   const arrived = new Map([...result.arrivedMs].map(([e, a]) => [e.event_id, a]));
   const band = (a: number) => `${localDateOf(a, timeZone)}|${localDateOf(a - latenessMs, timeZone)}`;
-  const waves: Array<{ band: string; records: OutRecord[] }> = [];
+  const waves: Array<{ band: string; records: OutRecord[]; signals: OutRecord[] }> = [];
   let watermark = -Infinity;
   for (const x of records) {
     const id = (x.value as { event_id?: unknown }).event_id;
     const a = typeof id === 'string' ? arrived.get(id) : undefined;
     if (a !== undefined && a > watermark) watermark = a;
     const b = watermark === -Infinity ? '' : band(watermark);
-    if (waves.at(-1)?.band !== b) waves.push({ band: b, records: [] });
+    if (waves.at(-1)?.band !== b) waves.push({ band: b, records: [], signals: [] });
     waves.at(-1)!.records.push(x);
   }
   for (const s of signals) {
     const a = arrived.get((s.value as JourneySignal).contact_event_id);
     const wave = (a === undefined ? undefined : waves.find((w) => w.band === band(a))) ?? waves.at(-1)!;
-    wave.records.push(s);
+    wave.signals.push(s);
   }
-  waves.at(-1)!.records.push(...extra);
-  return waves.map((w) => w.records);
+  waves.at(-1)!.signals.push(...extra);
+  return waves.flatMap((w) => [w.records.slice(0, 1), w.records.slice(1), w.signals]).filter((w) => w.length > 0);
 }
 
 /**
